@@ -1,0 +1,23 @@
+{#
+    First non-null value of `expression` over a whole window partition, in `order_by` order.
+    The ignore-nulls syntax differs between engines, hence the dispatch.
+#}
+{% macro first_value_ignore_nulls(expression, partition_by, order_by) -%}
+    {{ return(adapter.dispatch('first_value_ignore_nulls', 'outbound')(expression, partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro default__first_value_ignore_nulls(expression, partition_by, order_by) -%}
+    first_value({{ expression }} ignore nulls) over (
+        partition by {{ partition_by }}
+        order by {{ order_by }}
+        rows between unbounded preceding and unbounded following
+    )
+{%- endmacro %}
+
+{% macro spark__first_value_ignore_nulls(expression, partition_by, order_by) -%}
+    first_value({{ expression }}, true) over (
+        partition by {{ partition_by }}
+        order by {{ order_by }}
+        rows between unbounded preceding and unbounded following
+    )
+{%- endmacro %}

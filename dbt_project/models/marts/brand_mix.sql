@@ -1,0 +1,177 @@
+-- How a group's sales total splits by brand, by powertrain (NEV / non-NEV) and by channel
+-- (exports / domestic), for every period in which the group reports a sales total.
+-- Each dimension has reported parts (brands, NEV, exports) and one remainder segment
+-- (the group total minus the parts); shares are of the group total and never rescaled.
+
+with
+
+figures as (
+
+    select * from {{ ref('int_reported_figures') }}
+    where units is not null
+
+),
+
+brands as (
+
+    select * from {{ ref('stg_landing__brands') }}
+
+),
+
+group_totals as (
+
+    select
+        entity as group_name,
+        period_start,
+        period_end,
+        units as group_units
+
+    from figures
+    where metric = 'sales'
+        and entity_type = 'group'
+        and powertrain = 'all'
+
+),
+
+reported_parts as (
+
+    select
+        brands.group_name,
+        figures.period_start,
+        figures.period_end,
+        'brand' as mix_dimension,
+        figures.entity as segment,
+        'Not broken out' as remainder_segment,
+        figures.units
+
+    from figures
+    inner join brands
+        on figures.entity = brands.brand
+    where figures.metric = 'sales'
+        and figures.entity_type = 'brand'
+        and figures.powertrain = 'all'
+
+    union all
+
+    select
+        entity as group_name,
+        period_start,
+        period_end,
+        'powertrain' as mix_dimension,
+        'NEV' as segment,
+        'Non-NEV' as remainder_segment,
+        units
+
+    from figures
+    where metric = 'sales'
+        and entity_type = 'group'
+        and powertrain = 'nev'
+
+    union all
+
+    select
+        entity as group_name,
+        period_start,
+        period_end,
+        'channel' as mix_dimension,
+        'Exports' as segment,
+        'Domestic' as remainder_segment,
+        units
+
+    from figures
+    where metric = 'exports'
+        and entity_type = 'group'
+        and powertrain = 'all'
+
+),
+
+parts as (
+
+    select
+        group_totals.group_name,
+        group_totals.period_start,
+        group_totals.period_end,
+        group_totals.group_units,
+        reported_parts.mix_dimension,
+        reported_parts.segment,
+        reported_parts.remainder_segment,
+        reported_parts.units
+
+    from group_totals
+    inner join reported_parts
+        on group_totals.group_name = reported_parts.group_name
+        and {{ dbt.equals('group_totals.period_start', 'reported_parts.period_start') }}
+        and group_totals.period_end = reported_parts.period_end
+
+),
+
+remainders as (
+
+    select
+        group_name,
+        period_start,
+        period_end,
+        group_units,
+        mix_dimension,
+        remainder_segment as segment,
+        cast(group_units - sum(units) as {{ dbt.type_bigint() }}) as units
+
+    from parts
+    group by
+        group_name,
+        period_start,
+        period_end,
+        group_units,
+        mix_dimension,
+        remainder_segment
+
+),
+
+segments as (
+
+    select
+        group_name,
+        period_start,
+        period_end,
+        group_units,
+        mix_dimension,
+        segment,
+        units
+
+    from parts
+
+    union all
+
+    select
+        group_name,
+        period_start,
+        period_end,
+        group_units,
+        mix_dimension,
+        segment,
+        units
+
+    from remainders
+    -- brands not broken out only show when something is left over
+    where mix_dimension <> 'brand'
+        or units > 0
+
+),
+
+final as (
+
+    select
+        group_name,
+        period_start,
+        period_end,
+        mix_dimension,
+        segment,
+        units,
+        cast(units as {{ type_double() }}) / nullif(group_units, 0) as share_of_group,
+        group_units
+
+    from segments
+
+)
+
+select * from final

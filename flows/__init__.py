@@ -1,0 +1,1 @@
+"""Outbound's Prefect flow, its stages, and the `outbound` command line."""

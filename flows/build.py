@@ -1,0 +1,57 @@
+"""Build: run `dbt build` (models, data tests, unit tests) on the run's private build file."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.errors import BuildError
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
+PROFILES_DIR = REPO_DIR
+DATABASE_ENV = "OUTBOUND_DBT_DATABASE"
+
+# dbt node statuses that mean the build must not be published.
+_FAILED = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    """What dbt built and tested: counts of nodes per (resource type, status)."""
+
+    counts: Counter = field(default_factory=Counter)
+
+    def count(self, resource_type: str, *statuses: str) -> int:
+        return sum(n for (kind, status), n in self.counts.items() if kind == resource_type and status in statuses)
+
+    def __str__(self) -> str:
+        models = self.count("model", "success")
+        tests = self.count("test", "pass")
+        warned = self.count("test", "warn")
+        unit = self.count("unit_test", "pass")
+        return f"{models} models built, {tests} data tests passed ({warned} warned), {unit} unit tests passed"
+
+
+def dbt_build(database: Path) -> DbtBuild:
+    """Run `dbt build` in-process against `database`; raise BuildError naming what failed."""
+    from dbt.cli.main import dbtRunner  # dbt is slow to import: only when a build runs.
+
+    os.environ[DATABASE_ENV] = str(database)
+    result = dbtRunner().invoke(
+        ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
+    )
+    if result.exception is not None:
+        raise BuildError(f"dbt build could not run: {result.exception}")
+    counts: Counter = Counter()
+    failures = []
+    for node_result in result.result.results:
+        status = str(node_result.status)
+        counts[(node_result.node.resource_type, status)] += 1
+        if status in _FAILED:
+            failures.append(f"{node_result.node.resource_type} {node_result.node.name}: {node_result.message}")
+    if failures or not result.success:
+        raise BuildError("dbt build failed; nothing was published:\n  " + "\n  ".join(failures or ["see dbt_project/logs/dbt.log"]))
+    return DbtBuild(counts)

@@ -1,0 +1,26 @@
+"""Errors that end a run with a message for the user rather than a traceback."""
+
+
+class OutboundError(Exception):
+    """A run failed for a reason the user can act on; the message says what and where."""
+
+
+class FeedFileError(OutboundError):
+    """A landing file cannot be read as its feed: nothing from the run is published."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class RejectedRowsError(OutboundError):
+    """--strict was given and some rows broke a rule: nothing from the run is published."""
+
+
+class BuildError(OutboundError):
+    """dbt build failed (a model or a data test): nothing from the run is published."""
+
+
+class PublishError(OutboundError):
+    """The build passed but could not replace the published warehouse; the old one stays."""

@@ -1,0 +1,56 @@
+"""Publish: put a finished build in place of the published warehouse, atomically.
+
+The build is a separate DuckDB file with the same name in a private folder beside the warehouse
+(same name, so views that name their catalog keep working; same folder's filesystem, so the
+rename is atomic). Readers see the old file or the new one, never a half-built one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from flows.errors import PublishError
+
+
+def build_path(warehouse: Path, run_id: str) -> Path:
+    """Where a run builds: `.<name>.build-<run id>/<name>` beside the published warehouse."""
+    return warehouse.parent / f".{warehouse.name}.build-{run_id}" / warehouse.name
+
+
+def prepare_build(warehouse: Path, run_id: str) -> Path:
+    path = build_path(warehouse, run_id)
+    path.parent.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def discard_build(build: Path) -> None:
+    """Remove a run's build folder, whatever state the run left it in."""
+    shutil.rmtree(build.parent, ignore_errors=True)
+
+
+def publish(build: Path, warehouse: Path) -> None:
+    """Replace `warehouse` by `build` in one rename, after making the build self-contained."""
+    # A checkpoint folds the write-ahead log into the file; the build must not need its .wal.
+    with duckdb.connect(str(build)) as con:
+        con.execute("checkpoint")
+    if _wal(build).exists():
+        raise PublishError(f"{build}: the build still has a write-ahead log; something holds it open")
+    if _wal(warehouse).exists():
+        raise PublishError(
+            f"{_wal(warehouse)} exists: a process is writing to the published warehouse directly; "
+            "stop it (or remove the stale log) and run again"
+        )
+    os.replace(build, warehouse)
+    directory = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a crash
+    finally:
+        os.close(directory)
+
+
+def _wal(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")

@@ -1,0 +1,99 @@
+"""Contract of the figure feeds, `sales` and `exports`: one reported figure per row."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import DateTime, Series
+
+from schemas.base import EARLIEST_DATE, FeedModel, row_check, source_checks, today
+from schemas.quotes import percent_renderings, quote_contains, unit_renderings
+from schemas.references import ReferenceData
+
+ENTITY_TYPES = ["country", "group", "brand"]
+POWERTRAINS = ["all", "nev", "bev", "phev", "erev", "ice"]
+UNITS_QUALIFIERS = ["exact", "approx", "at_least"]
+
+
+class SalesModel(FeedModel):
+    """Vehicle sales as a source reports them: who, which powertrain, which period, how many.
+
+    A figure is recorded for the period the source states (Jan-Nov 2024 is 2024-01-01 to
+    2024-11-30); a cumulative figure since the company began has no period_start; a source that
+    gives only a growth rate leaves units empty. Cross-feed rules: source_id names a source; a
+    brand entity names a brand, a group entity a brand's group, a country entity a country; a
+    document source is quoted.
+    """
+
+    entity: Series[str] = pa.Field(str_length={"min_value": 1}, description="Who the figure is about: China, Chery Group, Jetour, ...")
+    entity_type: Series[str] = pa.Field(isin=ENTITY_TYPES, description="country (national figures), group, or brand.")
+    powertrain: Series[str] = pa.Field(isin=POWERTRAINS, description="all, or the NEV subset (nev) or a powertrain within it.")
+    period_start: Series[DateTime] = pa.Field(
+        nullable=True, ge=EARLIEST_DATE, description="First day of the period; empty for a cumulative figure since the company began."
+    )
+    period_end: Series[DateTime] = pa.Field(ge=EARLIEST_DATE, description="Last day of the period (or the as-of date of a cumulative figure).")
+    units: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, description="Vehicles, as reported; empty when the source gives only a growth rate.")
+    units_qualifier: Series[str] = pa.Field(
+        nullable=True, isin=UNITS_QUALIFIERS, description="exact, approx ('4.91 million') or at_least ('exceeding 800,000'); empty when units is."
+    )
+    reported_yoy_pct: Series[float] = pa.Field(
+        nullable=True, gt=-100, le=1000, description="Year-on-year growth the source reports, in percent (11.1 = +11.1%)."
+    )
+    source_id: Series[str] = pa.Field(description="The source of the figure (sources.source_id).")
+    quote: Series[str] = pa.Field(nullable=True, description="Verbatim excerpt of the source document containing the figure as written.")
+
+    class Config:
+        unique = ["entity", "entity_type", "powertrain", "period_start", "period_end", "source_id"]
+
+    @pa.dataframe_check(name="period_in_order", error="period_end must not be before period_start")
+    def period_in_order(cls, df):
+        return df["period_start"].isna() | (df["period_end"] >= df["period_start"])
+
+    @pa.dataframe_check(name="period_not_in_future", error="period_end must not be after today")
+    def period_not_in_future(cls, df):
+        return df["period_end"] <= today()
+
+    @pa.dataframe_check(name="has_a_figure", error="a row needs units or reported_yoy_pct")
+    def has_a_figure(cls, df):
+        return df["units"].notna() | df["reported_yoy_pct"].notna()
+
+    @pa.dataframe_check(name="qualifier_with_units", error="units_qualifier is required with units and must be empty without them")
+    def qualifier_with_units(cls, df):
+        return df["units"].notna() == df["units_qualifier"].notna()
+
+    @pa.dataframe_check(name="quote_contains_units", error="quote must contain units as the source writes them (e.g. 1,543,069 or 4.91 million)")
+    def quote_contains_units(cls, df):
+        return pd.Series(
+            [pd.isna(u) or quote_contains(q, unit_renderings(int(u))) for q, u in zip(df["quote"], df["units"], strict=True)],
+            index=df.index,
+        )
+
+    @pa.dataframe_check(name="quote_contains_yoy", error="quote must contain reported_yoy_pct as the source writes it (e.g. 11.1% or 40 percent)")
+    def quote_contains_yoy(cls, df):
+        return pd.Series(
+            [pd.isna(p) or quote_contains(q, percent_renderings(p)) for q, p in zip(df["quote"], df["reported_yoy_pct"], strict=True)],
+            index=df.index,
+        )
+
+    @classmethod
+    def cross_feed_checks(cls, refs: ReferenceData) -> list[pa.Check]:
+        known = {"brand": frozenset(refs.brand_groups), "group": refs.groups, "country": refs.countries}
+
+        def entity_known(df: pd.DataFrame) -> pd.Series:
+            return pd.Series(
+                [entity in known.get(kind, ()) for entity, kind in zip(df["entity"], df["entity_type"], strict=True)],
+                index=df.index,
+            )
+
+        return [
+            *source_checks(refs),
+            row_check(
+                "entity_known",
+                "entity must be a known brand (brands.brand), group (brands.group_name) or country (countries.country) for its entity_type",
+                entity_known,
+            ),
+        ]
+
+
+class ExportsModel(SalesModel):
+    """Vehicle exports as a source reports them; the same contract as sales."""
