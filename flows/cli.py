@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="outbound", description="Outbound: the warehouse of Chinese carmakers' global expansion.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="load the landing files, validate, build the marts and publish the warehouse")
-    run.add_argument("--landing", default="seeds", metavar="DIR", help="directory of landing CSV files (default: seeds)")
+    run.add_argument("--landing", metavar="DIR", help="directory of landing CSV files (default: seeds)")
     run.add_argument(
         "--warehouse", metavar="PATH", help="published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
     )
@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     from flows.run import outbound  # Prefect and dbt are slow to import: not for --help.
 
     try:
-        summary = outbound(landing=args.landing, warehouse=args.warehouse, strict=args.strict)
+        # Only what the user gave: the flow's own defaults apply to the rest.
+        given = {name: value for name, value in (("landing", args.landing), ("warehouse", args.warehouse)) if value is not None}
+        summary = outbound(**given, strict=args.strict)
     except OutboundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

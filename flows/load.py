@@ -18,6 +18,8 @@ from flows.errors import FeedFileError
 from flows.quarantine import TABLE as QUARANTINE
 
 _REJECTS, _REJECT_SCANS = "_load_rejects", "_load_reject_scans"
+# Splits no line: two ASCII control characters (unit and record separators) in a row.
+_NO_DELIMITER = "\x1f\x1e"
 
 
 @dataclass(frozen=True)
@@ -83,19 +85,14 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
     if bad_encoding is not None:
         raise FeedFileError(path, f"line {bad_encoding}: not valid UTF-8; save the file as UTF-8")
 
-    # DuckDB numbers rejected records by line but not the rows it keeps. It keeps them in file
-    # order, so the n-th kept row sits on the n-th line that no rejected record took.
+    _number_records(con, path)
     con.execute(
         f"""
         insert into raw.{feed}
-        with rejected_lines as (select distinct line from {_REJECTS}),
-        all_lines as (
-            select range + 2 as line
-            from range((select count(*) from _load_rows) + (select count(*) from rejected_lines))
-        ),
-        kept_lines as (
+        with kept_lines as (
             select line, row_number() over (order by line) - 1 as ordinal
-            from all_lines anti join rejected_lines using (line)
+            from _load_records
+            where line > 1 and duckdb_line not in (select line from {_REJECTS})
         ),
         kept_rows as (select rowid as ordinal, * from _load_rows)
         select {", ".join(columns)}, ? as _file, kept_lines.line as _line
@@ -104,19 +101,67 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
         """,
         [str(path)],
     )
-    con.execute(
-        f"""
-        insert into {QUARANTINE} (run_id, feed, source_file, line, raw_record, failed_rules)
-        select ?, ?, ?, line,
-            trim(any_value(csv_line), chr(10) || chr(13)),
-            list(coalesce(column_name || ': ', '') || error_message order by column_idx)
-        from {_REJECTS}
-        group by line
-        """,
-        [run_id, feed, str(path)],
-    )
     rows_read, rows_rejected = con.execute(
         f"select (select count(*) from _load_rows), (select count(distinct line) from {_REJECTS})"
     ).fetchone()
-    con.execute(f"drop table _load_rows; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
+    rows_numbered = con.execute(f"select count(*) from raw.{feed} where _file = ?", [str(path)]).fetchone()[0]
+    if rows_numbered != rows_read:  # never drop a row because its line could not be told
+        raise FeedFileError(path, f"read {rows_read} rows but could tell the line of only {rows_numbered}; please report this file")
+    con.execute(
+        f"""
+        insert into {QUARANTINE} (run_id, feed, source_file, line, raw_record, failed_rules)
+        select ?, ?, ?, records.line,
+            trim(any_value(csv_line), chr(10) || chr(13)),
+            list(coalesce(column_name || ': ', '') || error_message order by column_idx)
+        from {_REJECTS} rejects
+        join _load_records records on records.duckdb_line = rejects.line
+        group by records.line
+        """,
+        [run_id, feed, str(path)],
+    )
+    con.execute(f"drop table _load_rows; drop table _load_records; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
     return FileLoad(path, rows_read, rows_rejected)
+
+
+def _number_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Find the physical line each CSV record starts on, into temp table _load_records.
+
+    DuckDB keeps rows in file order but does not number them, and numbers its rejected records
+    by counting records and empty lines, not the extra lines of a quoted field that spans lines.
+    Reading the file once more as bare lines, a line starts a record unless it is empty or an
+    odd number of quotes before it left a quoted field open. Each record start gets both its
+    physical line and the line number DuckDB would give it.
+    """
+    con.execute(
+        f"""
+        create or replace temp table _load_lines as
+        select text from read_csv(
+            ?, columns = {{'text': 'VARCHAR'}}, header = false, auto_detect = false, delim = '{_NO_DELIMITER}',
+            quote = '', escape = '', strict_mode = false, encoding = 'utf-8'
+        )
+        """,
+        [str(path)],
+    )
+    con.execute(
+        """
+        create or replace temp table _load_records as
+        with lines as (
+            select rowid + 1 as line, coalesce(rtrim(text, chr(13)), '') = '' as empty,
+                length(text) - length(replace(text, '"', '')) as quotes
+            from _load_lines
+        ),
+        marked as (
+            select line, empty,
+                coalesce(sum(quotes) over (order by line rows between unbounded preceding and 1 preceding), 0) % 2 = 1
+                    as inside_quoted_field
+            from lines
+        ),
+        counted as (
+            select line, empty, row_number() over (order by line) as duckdb_line
+            from marked
+            where not inside_quoted_field
+        )
+        select line, duckdb_line from counted where not empty
+        """
+    )
+    con.execute("drop table _load_lines")

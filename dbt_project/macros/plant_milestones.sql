@@ -20,3 +20,18 @@
         {%- endfor -%}
     )
 {%- endmacro %}
+
+
+{#
+    Rank of a date precision, most precise first (day = 1, month = 2, year = 3). A month-precise
+    date is stored as the month's first day, so on a tie with a day-precise date it is the one
+    less likely to be that early.
+#}
+{% macro date_precision_rank(precision_column) -%}
+    case {{ precision_column }}
+        when 'day' then 1
+        when 'month' then 2
+        when 'year' then 3
+        else 4
+    end
+{%- endmacro %}

@@ -25,12 +25,7 @@ ranked_reports as (
         row_number() over (
             partition by {{ milestone_key }}
             order by
-                case date_precision
-                    when 'day' then 1
-                    when 'month' then 2
-                    when 'year' then 3
-                    else 4
-                end,
+                {{ date_precision_rank('date_precision') }},
                 milestone_date,
                 source_id
         ) as report_rank
@@ -89,6 +84,7 @@ sequenced as (
             partition by milestones.group_name, milestones.country
             order by
                 milestones.milestone_date,
+                {{ date_precision_rank('milestones.date_precision') }},
                 {{ milestone_rank('milestones.milestone') }},
                 milestones.site,
                 milestones.brand
