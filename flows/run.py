@@ -72,8 +72,10 @@ def publish_warehouse(build: Path, warehouse: Path) -> None:
     get_run_logger().info("published %s", warehouse)
 
 
+# The warehouse default is read from the environment when the flow is defined, so the Prefect UI
+# shows the path a run will publish to.
 @flow(name="outbound")
-def outbound(landing: str = DEFAULT_LANDING, warehouse: str | None = None, strict: bool = False) -> RunSummary:
+def outbound(landing: str = DEFAULT_LANDING, warehouse: str = default_warehouse(), strict: bool = False) -> RunSummary:
     """Load every feed from `landing`, validate, build the marts with dbt and publish `warehouse`.
 
     Rows that break a rule are quarantined and the rest published (with a warning), unless
@@ -81,7 +83,7 @@ def outbound(landing: str = DEFAULT_LANDING, warehouse: str | None = None, stric
     fails the run. A failed run publishes nothing and leaves the last warehouse in place.
     """
     landing_dir = Path(landing)
-    warehouse_path = Path(warehouse or default_warehouse())
+    warehouse_path = Path(warehouse)
     run_id = str(flow_run.get_id() or uuid.uuid4())
     files = {feed: feed_files(landing_dir, feed) for feed in FEEDS}
     missing = [f"{feed}*.csv" for feed, paths in files.items() if not paths]

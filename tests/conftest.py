@@ -39,9 +39,11 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def outbound(prefect_home: Path):
     """Run the `outbound` command as a user would, in the repository, and return what it did."""
 
-    def run(*args: str, timeout: float = 300) -> Run:
+    def run(*args: str, warehouse_env: Path | None = None, timeout: float = 300) -> Run:
         env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
         env.pop("OUTBOUND_WAREHOUSE", None)
+        if warehouse_env is not None:
+            env["OUTBOUND_WAREHOUSE"] = str(warehouse_env)
         done = subprocess.run(
             [sys.executable, "-m", "flows.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
         )

@@ -153,7 +153,7 @@ def test_bad_rows_are_quarantined_and_good_rows_published(outbound, landing, tmp
     sales = landing / "sales.csv"
     _append(sales, *BAD_ROWS)
 
-    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    result = outbound("run", "--landing", str(landing), warehouse_env=warehouse)  # OUTBOUND_WAREHOUSE, not --warehouse
 
     assert result.returncode == 0, result.output
     assert f"{sales}:11: units: greater_than_or_equal_to(0) (value -5)" in result.stdout
@@ -185,3 +185,18 @@ def test_strict_fails_on_any_rejected_row(outbound, published, landing, tmp_path
     assert "--strict: 1 row(s) broke a rule" in result.stderr
     assert f"{landing / 'sales.csv'}:11: units: greater_than_or_equal_to(0)" in result.stderr
     assert sha256(warehouse) == before
+
+
+def test_every_published_model_column_is_documented(published, warehouse_sql):
+    """Each column of each published model has a description in the dbt project's yml."""
+    manifest = json.loads((Path(__file__).resolve().parent.parent / "dbt_project" / "target" / "manifest.json").read_text())
+    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+    assert {node["name"] for node in models} >= {"brand_mix", "growth_rates", "localization_timeline", "localization_summary"}
+    for node in models:
+        assert node["description"], node["name"]
+        columns = warehouse_sql(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [node["schema"], node["name"]]
+        )
+        assert columns, node["name"]
+        for (column,) in columns:
+            assert node["columns"].get(column, {}).get("description"), f"{node['name']}.{column} is not described"
