@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import pandera.pandas as pa
@@ -25,6 +26,7 @@ def _duckdb_type(dtype: object) -> str:
         if matches(dtype):
             return sql_type
     raise TypeError(f"no DuckDB type for pandas dtype {dtype}")
+
 
 # The earliest date any feed can hold; anything before is a typo, not history.
 EARLIEST_DATE = pd.Timestamp("1950-01-01")
@@ -62,7 +64,7 @@ class FeedModel(pa.DataFrameModel):
         return schema
 
 
-def row_check(name: str, error: str, predicate) -> pa.Check:
+def row_check(name: str, error: str, predicate: Callable[[pd.DataFrame], pd.Series]) -> pa.Check:
     """A dataframe-level check that fails the rows where `predicate(df)` is False.
 
     Missing values never make a row fail here: each rule says itself whether a value is required.

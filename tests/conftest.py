@@ -45,7 +45,7 @@ def outbound(prefect_home: Path):
         if warehouse_env is not None:
             env["OUTBOUND_WAREHOUSE"] = str(warehouse_env)
         done = subprocess.run(
-            [sys.executable, "-m", "flows.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-m", "flows.cli", *args], check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
         )
         return Run(done.returncode, done.stdout, done.stderr)
 
