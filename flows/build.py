@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.errors import BuildError
+from flows.faults import pause_point
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
@@ -35,14 +37,18 @@ class DbtBuild:
         return f"{models} models built, {tests} data tests passed ({warned} warned), {unit} unit tests passed"
 
 
-def dbt_build(database: Path) -> DbtBuild:
-    """Run `dbt build` in-process against `database`; raise BuildError naming what failed."""
+def dbt_build(database: Path, run_id: str) -> DbtBuild:
+    """Run `dbt build` in-process against `database`; raise BuildError naming what failed.
+
+    The run id is stamped on every mart row (dbt var run_id), so a reader can tell that the marts
+    it reads in one query come from one publish.
+    """
     from dbt.cli.main import dbtRunner  # dbt is slow to import: only when a build runs.
 
     os.environ[DATABASE_ENV] = str(database)
-    result = dbtRunner().invoke(
-        ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
-    )
+    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
+    args += ["--vars", json.dumps({"run_id": run_id})]
+    result = dbtRunner(callbacks=[_pause_after_first_node]).invoke(args)
     if result.exception is not None:
         raise BuildError(f"dbt build could not run: {result.exception}")
     counts: Counter = Counter()
@@ -55,3 +61,9 @@ def dbt_build(database: Path) -> DbtBuild:
     if failures or not result.success:
         raise BuildError("dbt build failed; nothing was published:\n  " + "\n  ".join(failures or ["see dbt_project/logs/dbt.log"]))
     return DbtBuild(counts)
+
+
+def _pause_after_first_node(event) -> None:
+    """Crash tests: pause inside dbt, once its first node has finished (see flows.faults)."""
+    if event.info.name == "NodeFinished":
+        pause_point("dbt")

@@ -1,34 +1,70 @@
-"""The `outbound` command: parses arguments and calls the flow, nothing more."""
+"""The `outbound` command: parses arguments and calls the flow or a read-only look, nothing more."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+from pathlib import Path
 
 from flows.errors import OutboundError
 
+# Kept here as well as in flows.run, so that `outbound status` and `--help` need not import Prefect.
+WAREHOUSE_HELP = "published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
 
-def main(argv: list[str] | None = None) -> int:
+
+def _warehouse(args: argparse.Namespace) -> Path:
+    return Path(args.warehouse or os.environ.get("OUTBOUND_WAREHOUSE", "warehouse/outbound.duckdb"))
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outbound", description="Outbound: the warehouse of Chinese carmakers' global expansion.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="load the landing files, validate, build the marts and publish the warehouse")
+
+    run = commands.add_parser("run", help="load what changed in the landing directory, validate, build the marts, publish")
     run.add_argument("--landing", metavar="DIR", help="directory of landing CSV files (default: seeds)")
-    run.add_argument(
-        "--warehouse", metavar="PATH", help="published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
-    )
+    run.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     run.add_argument("--strict", action="store_true", help="fail the run, publishing nothing, if any row breaks a rule")
-    args = parser.parse_args(argv)
+    run.add_argument("--full-refresh", action="store_true", help="rebuild the warehouse from the landing files alone")
+    run.add_argument("--prune", action="store_true", help="drop the rows of files that are gone from the landing directory")
 
-    from flows.run import outbound  # Prefect and dbt are slow to import: not for --help.
+    status = commands.add_parser("status", help="print the ingestion manifest and the last runs")
+    status.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
+    status.add_argument("--runs", type=int, default=10, metavar="N", help="how many runs to show (default: 10)")
 
+    rejects = commands.add_parser("rejects", help="list the rows in quarantine, with their file, line and rules")
+    rejects.add_argument("--feed", help="only this feed (sales, exports, plant_launches, ...)")
+    rejects.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
-        # Only what the user gave: the flow's own defaults apply to the rest.
-        given = {name: value for name, value in (("landing", args.landing), ("warehouse", args.warehouse)) if value is not None}
-        summary = outbound(**given, strict=args.strict)
+        if args.command == "status":
+            from flows.inspect import status
+
+            print(status(_warehouse(args), args.runs))
+        elif args.command == "rejects":
+            from flows.inspect import rejects
+
+            print(rejects(_warehouse(args), args.feed))
+        else:
+            # The warehouse works offline: no Prefect telemetry (its failures would clutter the log).
+            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+            from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
+
+            # Only what the user gave: the flow's own defaults apply to the rest.
+            given = {name: value for name, value in (("landing", args.landing), ("warehouse", args.warehouse)) if value is not None}
+            summary = outbound(**given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune)
+            print(summary.render())
     except OutboundError as error:
         print(f"error: {error}", file=sys.stderr)
+        # Let go of the failed run's frames now: DuckDB objects still referenced from them at
+        # interpreter exit make its bindings print leak warnings over the error message.
+        traceback.clear_frames(error.__traceback__)
         return 1
-    print(summary.render())
     return 0
 
 

@@ -24,3 +24,7 @@ class BuildError(OutboundError):
 
 class PublishError(OutboundError):
     """The build passed but could not replace the published warehouse; the old one stays."""
+
+
+class WarehouseBusyError(OutboundError):
+    """Another run holds the warehouse: runs are one at a time (DuckDB has one writer)."""

@@ -1,9 +1,12 @@
-"""Load: read each landing file of a feed with DuckDB's CSV reader and the feed's explicit types.
+"""Load: read each landing file of a feed with DuckDB's CSV reader, then apply the feed's types.
 
-Records DuckDB cannot read as the feed (a value of the wrong type, an impossible date, a wrong
-number of columns, an unclosed quote) go to the quarantine with DuckDB's own message; the rest
-land in raw.<feed> with the file and line they came from. A file that cannot be read as the feed
-at all (empty, wrong header, not UTF-8) raises FeedFileError and the run publishes nothing.
+DuckDB splits the file into records; records it cannot split into the feed's columns (a wrong
+number of columns, an unclosed quote) go to the quarantine with its message. Every value is then
+read as its column's type by strict SQL rules (a whole number is digits, optionally grouped as
+1,543,069; a date is YYYY-MM-DD), so no value is ever coerced into something it did not say
+("1.5" is not 2); rows with a value of the wrong type go to the quarantine naming every such
+column. The rest land in loaded.<feed> with the file and line they came from. A file that cannot
+be read as the feed at all (empty, wrong header, not UTF-8) raises FeedFileError.
 """
 
 from __future__ import annotations
@@ -20,24 +23,78 @@ from flows.quarantine import TABLE as QUARANTINE
 _REJECTS, _REJECT_SCANS = "_load_rejects", "_load_reject_scans"
 # Splits no line: two ASCII control characters (unit and record separators) in a row.
 _NO_DELIMITER = "\x1f\x1e"
+# Longest CSV record DuckDB may read: room for a 10 MB quote and then some.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+# Per DuckDB type: how a value's text is read, the pattern the text must match, and what it is not if not.
+_WHOLE_NUMBER = r"-?[0-9]+|-?[0-9]{1,3}(,[0-9]{3})+"
+_DECIMAL = r"-?[0-9]+(\.[0-9]+)?"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TYPE_RULES = {
+    "BIGINT": (
+        "try_cast(replace(trim({c}), ',', '') as bigint)",
+        "regexp_full_match(trim({c}), '" + _WHOLE_NUMBER + "')",
+        "is not a whole number (write 1543069 or 1,543,069)",
+    ),
+    "DOUBLE": ("try_cast(trim({c}) as double)", "regexp_full_match(trim({c}), '" + _DECIMAL + "')", "is not a decimal number (write 11.1)"),
+    "DATE": ("try_cast(trim({c}) as date)", "regexp_full_match(trim({c}), '" + _ISO_DATE + "')", "is not a date written YYYY-MM-DD"),
+}
 
 
 @dataclass(frozen=True)
 class FileLoad:
     path: Path
-    rows_read: int
+    rows_loaded: int
     rows_rejected: int
 
 
-def feed_files(landing: Path, feed: str) -> list[Path]:
-    """The landing files of a feed: every `<feed>*.csv` in the landing directory, by name."""
-    return sorted(path for path in landing.glob(f"{feed}*.csv") if path.is_file())
+@dataclass(frozen=True)
+class SkippedFile:
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: skipped: {self.reason}"
 
 
-def create_raw_table(con: duckdb.DuckDBPyConnection, feed: str, columns: dict[str, str]) -> None:
+def feed_files(landing: Path, feed: str) -> tuple[list[Path], list[SkippedFile]]:
+    """The landing files of a feed, `<feed>*.csv` by name, as absolute paths; and those skipped.
+
+    A symlink is followed only when it points to a file inside the landing directory: a link to
+    anywhere else could load files the landing directory's owner never put there.
+    """
+    root = landing.resolve()
+    files, skipped = [], []
+    for path in sorted(landing.absolute().glob(f"{feed}*.csv")):
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            skipped.append(SkippedFile(path, f"a symlink to {path.resolve()}, outside the landing directory {root}"))
+        elif path.is_file():
+            files.append(path)
+    return files, skipped
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, feed: str, columns: dict[str, str]) -> None:
+    """loaded.<feed>: every row read from the feed's files; raw.<feed>: the ones that passed validation."""
     typed = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
-    con.execute("create schema if not exists raw")
-    con.execute(f"create or replace table raw.{feed} ({typed}, _file varchar not null, _line bigint not null)")
+    con.execute("create schema if not exists loaded; create schema if not exists raw")
+    con.execute(f"create table if not exists loaded.{feed} ({typed}, _file varchar not null, _line bigint not null)")
+    con.execute(
+        f"""
+        create or replace view raw.{feed} as
+        select * from loaded.{feed} as row
+        where not exists (
+            select 1 from {QUARANTINE} as rejected
+            where rejected.feed = '{feed}' and rejected.stage = 'validate'
+                and rejected.source_file = row._file and rejected.line = row._line
+        )
+        """
+    )
+
+
+def forget_file(con: duckdb.DuckDBPyConnection, feed: str, path: str) -> None:
+    """Remove every row a file brought, loaded or quarantined: before reloading it, or on --prune."""
+    con.execute(f"delete from loaded.{feed} where _file = ?", [path])
+    con.execute(f"delete from {QUARANTINE} where feed = ? and source_file = ?", [feed, path])
 
 
 def check_header(path: Path, columns: list[str]) -> None:
@@ -66,16 +123,16 @@ def check_header(path: Path, columns: list[str]) -> None:
 
 
 def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: dict[str, str], run_id: str) -> FileLoad:
-    """Append one landing file to raw.<feed>; quarantine the records DuckDB rejects."""
+    """Append one landing file to loaded.<feed>; quarantine the records that cannot be read."""
     check_header(path, list(columns))
-    struct = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in columns.items()) + "}"
+    as_text = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in columns) + "}"
     con.execute(f"drop table if exists {_REJECTS}; drop table if exists {_REJECT_SCANS}")
     con.execute(
         f"""
         create or replace temp table _load_rows as
         select * from read_csv(
-            ?, columns = {struct}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
-            encoding = 'utf-8', strict_mode = true,
+            ?, columns = {as_text}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+            encoding = 'utf-8', strict_mode = true, max_line_size = {MAX_LINE_BYTES},
             store_rejects = true, rejects_table = '{_REJECTS}', rejects_scan = '{_REJECT_SCANS}'
         )
         """,
@@ -88,39 +145,74 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
     _number_records(con, path)
     con.execute(
         f"""
-        insert into raw.{feed}
+        create or replace temp table _load_numbered as
         with kept_lines as (
             select line, row_number() over (order by line) - 1 as ordinal
             from _load_records
             where line > 1 and duckdb_line not in (select line from {_REJECTS})
-        ),
-        kept_rows as (select rowid as ordinal, * from _load_rows)
-        select {", ".join(columns)}, ? as _file, kept_lines.line as _line
-        from kept_rows join kept_lines using (ordinal)
-        order by _line
-        """,
-        [str(path)],
+        )
+        select kept_lines.line as _line, rows.* exclude (ordinal)
+        from (select rowid as ordinal, * from _load_rows) as rows
+        join kept_lines using (ordinal)
+        """
     )
-    rows_read, rows_rejected = con.execute(
-        f"select (select count(*) from _load_rows), (select count(distinct line) from {_REJECTS})"
-    ).fetchone()
-    rows_numbered = con.execute(f"select count(*) from raw.{feed} where _file = ?", [str(path)]).fetchone()[0]
+    rows_read, rows_numbered = con.execute("select (select count(*) from _load_rows), (select count(*) from _load_numbered)").fetchone()
     if rows_numbered != rows_read:  # never drop a row because its line could not be told
         raise FeedFileError(path, f"read {rows_read} rows but could tell the line of only {rows_numbered}; please report this file")
+
+    typed, type_failures = _typed_columns(columns)
+    all_typed = f"len({type_failures}) = 0"
+    con.execute(
+        f"insert into loaded.{feed} select {typed}, ? as _file, _line from _load_numbered where {all_typed} order by _line",
+        [str(path)],
+    )
+    struct = ", ".join(f"{name} := {name}" for name in columns)
     con.execute(
         f"""
-        insert into {QUARANTINE} (run_id, feed, source_file, line, raw_record, failed_rules)
-        select ?, ?, ?, records.line,
+        insert into {QUARANTINE} (run_id, feed, source_file, line, stage, raw_values, failed_rules)
+        select ?, ?, ?, _line, 'load', to_json(struct_pack({struct})), {type_failures}
+        from _load_numbered where not ({all_typed})
+        """,
+        [run_id, feed, str(path)],
+    )
+    con.execute(
+        f"""
+        insert into {QUARANTINE} (run_id, feed, source_file, line, stage, raw_record, failed_rules)
+        select ?, ?, ?, records.line, 'load',
             trim(any_value(csv_line), chr(10) || chr(13)),
             list(coalesce(column_name || ': ', '') || error_message order by column_idx)
-        from {_REJECTS} rejects
-        join _load_records records on records.duckdb_line = rejects.line
+        from {_REJECTS} as rejects
+        join _load_records as records on records.duckdb_line = rejects.line
         group by records.line
         """,
         [run_id, feed, str(path)],
     )
-    con.execute(f"drop table _load_rows; drop table _load_records; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
-    return FileLoad(path, rows_read, rows_rejected)
+    rows_loaded, rows_rejected = con.execute(
+        f"""
+        select (select count(*) from loaded.{feed} where _file = $path),
+            (select count(*) from {QUARANTINE} where feed = $feed and source_file = $path and stage = 'load')
+        """,
+        {"path": str(path), "feed": feed},
+    ).fetchone()
+    con.execute(f"drop table _load_rows; drop table _load_records; drop table _load_numbered; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
+    return FileLoad(path, rows_loaded, rows_rejected)
+
+
+def _typed_columns(columns: dict[str, str]) -> tuple[str, str]:
+    """SQL for the typed value of each column, and for the list of the row's type failures."""
+    typed, failures = [], []
+    for name, sql_type in columns.items():
+        if sql_type not in _TYPE_RULES:
+            typed.append(name)
+            continue
+        read, matches, problem = (part.replace("{c}", name) for part in _TYPE_RULES[sql_type])
+        typed.append(f"{read} as {name}")
+        failures.append(
+            f"case when {name} is not null and not coalesce({matches} and {read} is not null, false) "
+            f"then '{name}: ''' || left({name}, 60) || ''' {problem}' end"
+        )
+    failure_list = f"list_filter([{', '.join(failures)}], lambda failure: failure is not null)" if failures else "[]::varchar[]"
+    return ", ".join(typed), failure_list
 
 
 def _number_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -137,7 +229,7 @@ def _number_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         create or replace temp table _load_lines as
         select text from read_csv(
             ?, columns = {{'text': 'VARCHAR'}}, header = false, auto_detect = false, delim = '{_NO_DELIMITER}',
-            quote = '', escape = '', strict_mode = false, encoding = 'utf-8'
+            quote = '', escape = '', strict_mode = false, encoding = 'utf-8', max_line_size = {MAX_LINE_BYTES}
         )
         """,
         [str(path)],

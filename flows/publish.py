@@ -14,16 +14,20 @@ from pathlib import Path
 import duckdb
 
 from flows.errors import PublishError
+from flows.faults import pause_point
 
 
-def build_path(warehouse: Path, run_id: str) -> Path:
-    """Where a run builds: `.<name>.build-<run id>/<name>` beside the published warehouse."""
-    return warehouse.parent / f".{warehouse.name}.build-{run_id}" / warehouse.name
+# The folder a run builds in, beside the published warehouse: `.<name>.build-<run id>`.
+BUILD_GLOB = ".{name}.build-*"
 
 
-def prepare_build(warehouse: Path, run_id: str) -> Path:
-    path = build_path(warehouse, run_id)
+def prepare_build(warehouse: Path, run_id: str, start_from_published: bool) -> Path:
+    """A private copy to build in: of the published warehouse, or a new empty file."""
+    path = warehouse.parent / BUILD_GLOB.format(name=warehouse.name).replace("*", run_id) / warehouse.name
     path.parent.mkdir(parents=True, exist_ok=False)
+    if start_from_published:
+        # Readers hold the published file read-only at most, so its bytes are a consistent database.
+        shutil.copyfile(warehouse, path)
     return path
 
 
@@ -37,6 +41,7 @@ def publish(build: Path, warehouse: Path) -> None:
     # A checkpoint folds the write-ahead log into the file; the build must not need its .wal.
     with duckdb.connect(str(build)) as con:
         con.execute("checkpoint")
+    pause_point("publish")
     if _wal(build).exists():
         raise PublishError(f"{build}: the build still has a write-ahead log; something holds it open")
     if _wal(warehouse).exists():

@@ -1,4 +1,9 @@
-"""The quarantine: every rejected row, with its file, line, values and every rule it broke."""
+"""The quarantine: every rejected row, with its file, line, values and every rule it broke.
+
+Rows rejected while loading (DuckDB could not read them as the feed) stay until their file
+changes or is pruned. Rows rejected by validation are judged again on every build, so a row
+fixed in a later version of its file, or one whose missing source has arrived, leaves.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +20,19 @@ create table if not exists {TABLE} (
     feed varchar not null,
     source_file varchar not null,
     line bigint not null,
+    stage varchar not null,
     raw_record varchar,
     raw_values json,
     failed_rules varchar[] not null,
     rejected_at timestamp not null default current_timestamp
 );
 comment on table {TABLE} is 'Rows of the landing files that broke a rule: loaded nowhere else, kept here with every rule they broke.';
+comment on column {TABLE}.source_file is 'Absolute path of the landing file.';
 comment on column {TABLE}.line is 'Line of the CSV record in its file (the header is line 1).';
-comment on column {TABLE}.raw_record is 'The CSV text of the record, when DuckDB could not read it as the feed (wrong type, wrong column count).';
-comment on column {TABLE}.raw_values is 'The values as read, column by column, when the record was readable but broke a row rule.';
-comment on column {TABLE}.failed_rules is 'Every rule the row broke, each as "column: rule (value)" or the rule''s sentence.';
+comment on column {TABLE}.stage is 'load: DuckDB could not read the record as the feed; validate: it broke a rule of the feed''s pandera model.';
+comment on column {TABLE}.raw_record is 'The CSV text of the record, when DuckDB could not split it into the feed''s columns.';
+comment on column {TABLE}.raw_values is 'The values, column by column, as text (load) or as read (validate).';
+comment on column {TABLE}.failed_rules is 'Every rule the row broke, each as "column: problem" or the rule''s sentence.';
 """
 
 
@@ -45,9 +53,10 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def rejections(con: duckdb.DuckDBPyConnection, feed: str, run_id: str) -> list[Rejection]:
+def rejections(con: duckdb.DuckDBPyConnection, feed: str | None = None) -> list[Rejection]:
+    """Every row in quarantine (of one feed, if given), by file and line."""
     rows = con.execute(
-        f"select feed, source_file, line, failed_rules from {TABLE} where feed = ? and run_id = ? order by source_file, line",
-        [feed, run_id],
+        f"select feed, source_file, line, failed_rules from {TABLE} where ? is null or feed = ? order by feed, source_file, line",
+        [feed, feed],
     ).fetchall()
     return [Rejection(feed, file, line, tuple(rules)) for feed, file, line, rules in rows]

@@ -1,38 +1,60 @@
-"""What a run tells its user at the end: rows per feed, what dbt did, where the warehouse is."""
+"""What a run tells its user at the end: what changed, rows per feed, what dbt did, where it went."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.build import DbtBuild
+from flows.load import SkippedFile
+from flows.manifest import Plan
 from flows.quarantine import Rejection
 
 
 @dataclass(frozen=True)
 class FeedSummary:
     feed: str
-    files: int
-    rows_loaded: int
-    rows_rejected: int
+    files_loaded: int  # new or changed files read by this run
+    rows_valid: int  # valid rows the warehouse now holds
+    rows_rejected: int  # rows the warehouse now holds in quarantine
 
 
 @dataclass(frozen=True)
 class RunSummary:
+    status: str  # completed, or no_op when nothing was new
     warehouse: Path
-    feeds: list[FeedSummary]
-    dbt: DbtBuild
-    rejections: list[Rejection]
+    plan: Plan
+    skipped: list[SkippedFile]
+    feeds: list[FeedSummary] = field(default_factory=list)
+    dbt: DbtBuild | None = None
+    rejections: list[Rejection] = field(default_factory=list)
+    pruned: bool = False
+
+    @classmethod
+    def no_op(cls, warehouse: Path, plan: Plan, skipped: list[SkippedFile]) -> RunSummary:
+        return cls(status="no_op", warehouse=warehouse, plan=plan, skipped=skipped)
 
     def render(self) -> str:
+        plan = self.plan
+        lines = [
+            f"landing: {len(plan.new)} new, {len(plan.changed)} changed, {len(plan.unchanged)} unchanged, {len(plan.removed)} removed file(s)"
+            + (f" (rebuilt from the files: {plan.rebuild_reason})" if plan.rebuild_reason else "")
+        ]
+        for removed in plan.removed:
+            fate = "its rows were dropped (--prune)" if self.pruned else "its rows are kept; run with --prune to drop them"
+            lines.append(f"  removed: {removed.path}: {fate}")
+        lines += [f"  {skip}" for skip in self.skipped]
+        if self.status == "no_op":
+            lines.append(f"nothing new: {self.warehouse} is unchanged")
+            return "\n".join(lines)
         width = max(len(feed.feed) for feed in self.feeds)
-        lines = [f"{'feed':<{width}}  files  loaded  rejected"]
-        lines += [f"{f.feed:<{width}}  {f.files:>5}  {f.rows_loaded:>6}  {f.rows_rejected:>8}" for f in self.feeds]
+        lines.append(f"{'feed':<{width}}  files read  valid rows  rejected")
+        lines += [f"{f.feed:<{width}}  {f.files_loaded:>10}  {f.rows_valid:>10}  {f.rows_rejected:>8}" for f in self.feeds]
         lines.append(f"dbt: {self.dbt}")
         lines.append(f"warehouse: {self.warehouse}")
         if self.rejections:
             lines.append(
-                f"warning: {len(self.rejections)} row(s) rejected, kept in quarantine.rejected_rows:\n  "
+                f"warning: {len(self.rejections)} row(s) rejected, kept in quarantine.rejected_rows (outbound rejects lists them):\n  "
                 + "\n  ".join(map(str, self.rejections))
             )
         return "\n".join(lines)

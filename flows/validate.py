@@ -1,7 +1,9 @@
-"""Validate: hold each loaded row of a feed to the feed's pandera model, lazily.
+"""Validate: hold every loaded row of a feed to the feed's pandera model, lazily.
 
-Lazy validation reports every rule every row breaks in one pass. Rows that break any rule move
-from raw.<feed> to the quarantine with their values and rules; the rest stay for dbt.
+Lazy validation reports every rule every row breaks in one pass. All rows are judged again on
+each build (a new source can make an old row valid; a new file can duplicate an old key). Rows
+that break a rule go to the quarantine with their values and rules, and so out of the view
+raw.<feed> that dbt reads.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ class FeedValidation:
 
 
 def validate_feed(con: duckdb.DuckDBPyConnection, feed: str, refs: ReferenceData, run_id: str) -> tuple[FeedValidation, ReferenceData]:
-    """Validate raw.<feed> in place; return the counts and the references its valid rows add."""
+    """Validate loaded.<feed>, quarantining the rows that break a rule; the counts and the references the valid rows add."""
     model = FEEDS[feed]
-    loaded = con.execute(f"select * from raw.{feed} order by _file, _line").df()
+    loaded = con.execute(f"select * from loaded.{feed} order by _file, _line").df()
     values = loaded.drop(columns=["_file", "_line"])
     schema = model.schema_with_references(refs)
     try:
@@ -40,6 +42,7 @@ def validate_feed(con: duckdb.DuckDBPyConnection, feed: str, refs: ReferenceData
     except pandera.errors.SchemaErrors as errors:
         failed_rules = _rules_by_row(errors.failure_cases, feed, model.to_schema().unique)
 
+    con.execute(f"delete from {QUARANTINE} where feed = ? and stage = 'validate'", [feed])
     rejected = loaded.loc[list(failed_rules)]
     if len(rejected):
         quarantine_rows = pd.DataFrame(
@@ -54,10 +57,9 @@ def validate_feed(con: duckdb.DuckDBPyConnection, feed: str, refs: ReferenceData
         )
         con.register("_rejected_rows", quarantine_rows)
         con.execute(
-            f"insert into {QUARANTINE} (run_id, feed, source_file, line, raw_values, failed_rules) "
-            "select run_id, feed, source_file, line, raw_values, failed_rules from _rejected_rows"
+            f"insert into {QUARANTINE} (run_id, feed, source_file, line, stage, raw_values, failed_rules) "
+            "select run_id, feed, source_file, line, 'validate', raw_values, failed_rules from _rejected_rows"
         )
-        con.execute(f"delete from raw.{feed} using _rejected_rows r where _file = r.source_file and _line = r.line")
         con.unregister("_rejected_rows")
 
     valid = values.drop(index=rejected.index)

@@ -1,12 +1,21 @@
-"""Fixtures that run the real `outbound` command on real files into real DuckDB warehouses."""
+"""Fixtures that run the real `outbound` command on real files into real DuckDB warehouses.
+
+The runs talk to one real Prefect server started for the test session (a flow costs about a
+second against it, against five in Prefect's ephemeral mode); where it cannot start, they fall
+back to the ephemeral mode, and say so.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +25,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SOURCES = REPO.parent / "shared" / "sources"
+BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
@@ -29,27 +39,94 @@ class Run:
         return self.stdout + self.stderr
 
 
-@pytest.fixture(scope="session")
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Prefect home of the test session's own, so runs don't touch the user's."""
-    return tmp_path_factory.mktemp("prefect-home")
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_prefect_server(home: Path, timeout: float = 90) -> tuple[subprocess.Popen, str] | None:
+    """`prefect server start` on a free loopback port; the process and its API URL, or None."""
+    port = free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return server, url
+        except OSError:
+            time.sleep(0.5)
+    stop_process_group(server)
+    return None
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a process started with start_new_session=True, and every process it started."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
 
 @pytest.fixture(scope="session")
-def outbound(prefect_home: Path):
+def prefect_env(tmp_path_factory: pytest.TempPathFactory):
+    """Environment for flow runs: a Prefect home of the session's own, and its server's API."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("OUTBOUND_WAREHOUSE", None)
+    env.pop("OUTBOUND_PAUSE_AT", None)
+    started = start_prefect_server(home)
+    if started is None:
+        print(f"\nprefect server did not start (see {home / 'server.log'}): flows run in Prefect's ephemeral mode", file=sys.stderr)
+        env.pop("PREFECT_API_URL", None)
+        yield env
+        return
+    server, env["PREFECT_API_URL"] = started
+    try:
+        yield env
+    finally:
+        stop_process_group(server)
+
+
+@pytest.fixture(scope="session")
+def outbound(prefect_env):
     """Run the `outbound` command as a user would, in the repository, and return what it did."""
 
-    def run(*args: str, warehouse_env: Path | None = None, timeout: float = 300) -> Run:
-        env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        env.pop("OUTBOUND_WAREHOUSE", None)
-        if warehouse_env is not None:
-            env["OUTBOUND_WAREHOUSE"] = str(warehouse_env)
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
         done = subprocess.run(
-            [sys.executable, "-m", "flows.cli", *args], check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-m", "flows.cli", *args],
+            check=False, cwd=REPO, env={**prefect_env, **(env or {})}, capture_output=True, text=True, timeout=timeout,
         )
         return Run(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def start_outbound(prefect_env):
+    """Start `outbound` in the background (its own process group), for tests that kill it."""
+
+    def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", *args],
+            cwd=REPO, env={**prefect_env, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
+        )
+
+    return start
 
 
 @pytest.fixture(scope="session")
@@ -61,16 +138,16 @@ def published(outbound, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     return warehouse, result
 
 
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Query a warehouse read-only, as an analyst or a BI tool would."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
 @pytest.fixture()
 def warehouse_sql(published):
-    """Query the published warehouse read-only, as an analyst would."""
     path, _ = published
-
-    def query(sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-    return query
+    return lambda sql, params=None: query(path, sql, params)
 
 
 @pytest.fixture()

@@ -27,7 +27,7 @@ def test_run_prints_summary(published):
     assert "sales" in result.stdout and "plant_launches" in result.stdout
     assert f"warehouse: {warehouse}" in result.stdout
     assert "models built" in result.stdout and "data tests passed" in result.stdout
-    assert "rejected" in result.stdout and "warning" not in result.stdout
+    assert "valid rows" in result.stdout and "warning" not in result.stdout
 
 
 def test_brand_shares_of_chery_group(warehouse_sql):
@@ -127,7 +127,7 @@ def test_broken_file_fails_and_keeps_published_warehouse(outbound, published, la
     assert result.returncode == 1
     assert f"{sales}: line 1: header does not match the feed: missing column(s) units; unexpected column(s) unit_count" in result.stderr
     assert sha256(warehouse) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["landing", "outbound.duckdb"]  # no build left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["landing", "outbound.duckdb", "outbound.runs.jsonl"]  # no build left
 
 
 def test_file_not_utf8_fails(outbound, landing, tmp_path):
@@ -153,23 +153,23 @@ def test_bad_rows_are_quarantined_and_good_rows_published(outbound, landing, tmp
     sales = landing / "sales.csv"
     _append(sales, *BAD_ROWS)
 
-    result = outbound("run", "--landing", str(landing), warehouse_env=warehouse)  # OUTBOUND_WAREHOUSE, not --warehouse
+    result = outbound("run", "--landing", str(landing), env={"OUTBOUND_WAREHOUSE": str(warehouse)})  # not --warehouse
 
     assert result.returncode == 0, result.output
     assert f"{sales}:11: units: greater_than_or_equal_to(0) (value -5)" in result.stdout
-    assert f'{sales}:12: period_start: Error when converting column "period_start"' in result.stdout
+    assert f"{sales}:12: period_start: '2024-02-30' is not a date written YYYY-MM-DD" in result.stdout
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rejected = con.execute(
-            "select line, raw_record, raw_values, failed_rules from quarantine.rejected_rows where feed = 'sales' order by line"
+            "select line, stage, raw_values, failed_rules from quarantine.rejected_rows where feed = 'sales' order by line"
         ).fetchall()
         chery_share = con.execute(
             "select share_of_group from marts.brand_mix where segment = 'Chery' and mix_dimension = 'brand'"
         ).fetchall()
     assert [row[0] for row in rejected] == [11, 12]
     negative, impossible_date = rejected
-    assert json.loads(negative[2])["units"] == -5
+    assert negative[1] == "validate" and json.loads(negative[2])["units"] == -5
     assert negative[3] == ["units: greater_than_or_equal_to(0) (value -5)"]
-    assert impossible_date[1] == BAD_ROWS[1]
+    assert impossible_date[1] == "load" and json.loads(impossible_date[2])["period_start"] == "2024-02-30"
     assert chery_share == [(pytest.approx(1_543_069 / 2_561_465),)]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from flows import quarantine
 from flows.errors import FeedFileError
-from flows.load import create_raw_table, load_file
+from flows.load import create_tables, feed_files, load_file
 
 COLUMNS = {"units": "BIGINT", "label": "VARCHAR", "day": "DATE"}
 HEADER = "units,label,day"
@@ -19,7 +19,7 @@ HEADER = "units,label,day"
 def con(tmp_path: Path):
     with duckdb.connect(str(tmp_path / "build.duckdb")) as connection:
         quarantine.create(connection)
-        create_raw_table(connection, "feed", COLUMNS)
+        create_tables(connection, "feed", COLUMNS)
         yield connection
 
 
@@ -27,8 +27,10 @@ def load(con, tmp_path: Path, content: str | bytes, name: str = "feed.csv"):
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     result = load_file(con, "feed", path, COLUMNS, "run-1")
-    kept = con.execute("select _line, units, label, day::varchar from raw.feed order by _line").fetchall()
-    rejected = con.execute("select line, raw_record, failed_rules from quarantine.rejected_rows order by line").fetchall()
+    kept = con.execute("select _line, units, label, day::varchar from loaded.feed order by _line").fetchall()
+    rejected = con.execute(
+        "select line, coalesce(raw_record, raw_values::varchar), failed_rules from quarantine.rejected_rows order by line"
+    ).fetchall()
     return result, kept, rejected
 
 
@@ -36,17 +38,43 @@ def test_rows_keep_their_physical_line(con, tmp_path):
     content = f'{HEADER}\n1,a,2024-01-01\n\n2,"two\nlines",2024-01-02\nx,b,2024-01-03\n3,c,2024-01-04\n'
     result, kept, rejected = load(con, tmp_path, content)
     assert kept == [(2, 1, "a", "2024-01-01"), (4, 2, "two\nlines", "2024-01-02"), (7, 3, "c", "2024-01-04")]
-    assert [(line, record) for line, record, _ in rejected] == [(6, "x,b,2024-01-03")]
-    assert 'units: Error when converting column "units". Could not convert string "x"' in rejected[0][2][0]
-    assert (result.rows_read, result.rows_rejected) == (3, 1)
+    assert [line for line, _, _ in rejected] == [6]
+    assert rejected[0][2] == ["units: 'x' is not a whole number (write 1543069 or 1,543,069)"]
+    assert (result.rows_loaded, result.rows_rejected) == (3, 1)
 
 
-def test_every_unreadable_value_of_a_row_is_reported(con, tmp_path):
+def test_every_value_of_the_wrong_type_is_reported(con, tmp_path):
     _, kept, rejected = load(con, tmp_path, f"{HEADER}\nmany,a,2024-02-30\n")
     assert kept == []
-    [(line, record, rules)] = rejected
-    assert (line, record) == (2, "many,a,2024-02-30")
-    assert [rule.split(":")[0] for rule in rules] == ["units", "day"]
+    [(line, values, rules)] = rejected
+    assert line == 2 and '"units":"many"' in values.replace(" ", "")
+    assert rules == [
+        "units: 'many' is not a whole number (write 1543069 or 1,543,069)",
+        "day: '2024-02-30' is not a date written YYYY-MM-DD",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "loaded_as"),
+    [("1543069", 1_543_069), ('"1,543,069"', 1_543_069), (" 42 ", 42), ("-5", -5)],
+)
+def test_whole_numbers_load_as_written(con, tmp_path, text, loaded_as):
+    _, kept, rejected = load(con, tmp_path, f"{HEADER}\n{text},a,2024-01-01\n")
+    assert (kept, rejected) == ([(2, loaded_as, "a", "2024-01-01")], [])
+
+
+@pytest.mark.parametrize("text", ["1.5", '"1,5"', '"12,34,567"', "1e3", "nan", "99999999999999999999", "1 000"])
+def test_no_number_is_coerced_into_another(con, tmp_path, text):
+    _, kept, rejected = load(con, tmp_path, f"{HEADER}\n{text},a,2024-01-01\n")
+    assert kept == []
+    assert rejected[0][2] == [f"units: '{text.strip(chr(34))}' is not a whole number (write 1543069 or 1,543,069)"]
+
+
+@pytest.mark.parametrize("text", ["2024/01/05", "05/01/2024", "2024-1-5", "2024-13-01", "20240105"])
+def test_dates_must_be_iso(con, tmp_path, text):
+    _, kept, rejected = load(con, tmp_path, f"{HEADER}\n1,a,{text}\n")
+    assert kept == []
+    assert rejected[0][2] == [f"day: '{text}' is not a date written YYYY-MM-DD"]
 
 
 def test_wrong_column_count_and_unclosed_quote_are_quarantined(con, tmp_path):
@@ -56,6 +84,17 @@ def test_wrong_column_count_and_unclosed_quote_are_quarantined(con, tmp_path):
     assert "Expected Number of Columns: 3 Found: 2" in rejected[0][2][0]
     assert "unterminated quote" in rejected[2][2][0]
     assert rejected[2][1] == '3,"open,2024-01-01\n4,d,2024-01-01'  # the swallowed row is kept in the record
+
+
+def test_ten_megabyte_field_loads(con, tmp_path):
+    _, kept, rejected = load(con, tmp_path, f'{HEADER}\n1,"{"x" * 10_000_000}",2024-01-01\n2,b,2024-01-02\n')
+    assert [(line, len(label)) for line, _, label, _ in kept] == [(2, 10_000_000), (3, 1)]
+    assert rejected == []
+
+
+def test_header_only_file_loads_nothing(con, tmp_path):
+    result, kept, rejected = load(con, tmp_path, f"{HEADER}\n")
+    assert (result.rows_loaded, kept, rejected) == (0, [], [])
 
 
 def test_crlf_and_bom_load(con, tmp_path):
@@ -86,3 +125,19 @@ def test_file_that_is_not_the_feed_fails_naming_it(con, tmp_path, content, probl
         load(con, tmp_path, content)
     assert str(raised.value).startswith(str(tmp_path / "feed.csv") + ": ")
     assert problem in str(raised.value)
+
+
+def test_feed_files_take_every_name_and_skip_links_leaving_the_landing(tmp_path):
+    landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
+    landing.mkdir()
+    elsewhere.mkdir()
+    for name in ("sales.csv", "sales 2025 h2.csv", "sales_münchen.csv", "exports.csv", "sales.txt"):
+        (landing / name).write_text(HEADER + "\n")
+    (elsewhere / "secret.csv").write_text(HEADER + "\n")
+    (landing / "sales_outside.csv").symlink_to(elsewhere / "secret.csv")
+    (landing / "sales_inside.csv").symlink_to(landing / "sales.csv")
+
+    files, skipped = feed_files(landing, "sales")
+
+    assert [path.name for path in files] == ["sales 2025 h2.csv", "sales.csv", "sales_inside.csv", "sales_münchen.csv"]
+    assert [(skip.path.name, "outside the landing directory" in skip.reason) for skip in skipped] == [("sales_outside.csv", True)]

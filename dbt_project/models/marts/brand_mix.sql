@@ -168,7 +168,8 @@ final as (
         segment,
         units,
         cast(units as {{ type_double() }}) / nullif(group_units, 0) as share_of_group,
-        group_units
+        group_units,
+        {{ run_id_stamp() }}
 
     from segments
 

@@ -88,7 +88,8 @@ final as (
         chosen_priors.prior_period_start,
         chosen_priors.prior_period_end,
         figures.units_qualifier,
-        figures.source_id
+        figures.source_id,
+        {{ run_id_stamp() }}
 
     from figures
     -- chosen priors only exist for figures with a period_start, so plain equality is enough

@@ -61,7 +61,8 @@ final as (
         milestone_totals.first_milestone_date,
         milestone_totals.latest_milestone_date,
         milestone_totals.countries_with_milestones,
-        site_totals.sites
+        site_totals.sites,
+        {{ run_id_stamp() }}
 
     from milestone_totals
     inner join site_totals

@@ -138,7 +138,8 @@ final as (
         assembly_mode,
         annual_capacity,
         first_model,
-        source_id
+        source_id,
+        {{ run_id_stamp() }}
 
     from with_previous
 

@@ -1,0 +1,21 @@
+"""Pause points for the crash tests: hold a run at a known stage so a test can SIGKILL it there.
+
+Set OUTBOUND_PAUSE_AT to a stage name (load, validate, dbt, publish); the run prints a line
+naming the stage and its pid to stderr, then waits to be killed. Unset, this does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+PAUSE_ENV = "OUTBOUND_PAUSE_AT"
+
+
+def pause_point(stage: str) -> None:
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    print(f"outbound: paused at {stage} (pid {os.getpid()})", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(3600)

@@ -1,0 +1,54 @@
+"""One run at a time per warehouse folder, and no debris from runs that were killed.
+
+The lock is flock(2) on the warehouse's folder: the kernel drops it when the process ends, however
+it ends, so a killed run never leaves a stale lock, and there is no lock file to clean up.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flows.errors import WarehouseBusyError
+from flows.publish import BUILD_GLOB
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path) -> Iterator[None]:
+    """Hold the warehouse folder for this run; fail at once if another run holds it."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WarehouseBusyError(f"{warehouse.parent}: another outbound run is building this warehouse; try again when it ends") from None
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
+def remove_stale_builds(warehouse: Path) -> list[Path]:
+    """Delete the build folders of runs that were killed (only call while holding the lock)."""
+    stale = sorted(warehouse.parent.glob(BUILD_GLOB.format(name=warehouse.name)))
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
+def warehouse_is_busy(warehouse: Path) -> bool:
+    """True while a run holds the warehouse folder (for status; the answer may change at once)."""
+    if not warehouse.parent.exists():
+        return False
+    folder = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(folder)

@@ -1,0 +1,177 @@
+"""The ingestion manifest: which landing file brought which rows, so a rerun does only what changed.
+
+Each file is known by its name in the landing directory and identified by its sha256 (so the same
+files in a moved or copied landing directory are the same files). Against the manifest of the
+published warehouse a run sees each landing file as new, changed or unchanged, and each manifest
+file that is gone from the landing directory as removed. A warehouse built by other code (its
+`code_version` differs) is rebuilt from the files: its tables may not mean what this code expects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from flows.build import DBT_PROJECT_DIR, REPO_DIR
+
+TABLE = "ops.manifest"
+PUBLICATION = "ops.publication"
+
+DDL = f"""
+create schema if not exists ops;
+create table if not exists {TABLE} (
+    name varchar primary key,
+    path varchar not null,
+    feed varchar not null,
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    rows_loaded bigint,
+    rows_rejected bigint,
+    run_id varchar not null,
+    loaded_at timestamp not null default current_timestamp
+);
+create table if not exists {PUBLICATION} (run_id varchar not null, published_at timestamp not null, code_version varchar not null);
+comment on table {TABLE} is 'Every landing file in the warehouse, by name: where it was last read, its content hash, the rows it brought (valid and rejected) and the run that loaded it.';
+comment on table {PUBLICATION} is 'The run that published this warehouse, and the version of the code that built it.';
+"""
+
+# What decides how a warehouse is built: the feed contracts, the loader, the validator, dbt.
+_CODE = [
+    *sorted((REPO_DIR / "schemas").glob("*.py")),
+    REPO_DIR / "flows" / "load.py",
+    REPO_DIR / "flows" / "validate.py",
+    REPO_DIR / "flows" / "manifest.py",
+    DBT_PROJECT_DIR / "dbt_project.yml",
+    *sorted(p for folder in ("models", "macros", "tests") for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()),
+]
+
+
+def code_version() -> str:
+    digest = hashlib.sha256()
+    for path in _CODE:
+        digest.update(str(path.relative_to(REPO_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    feed: str
+    path: Path
+    sha256: str
+    size_bytes: int
+
+    @classmethod
+    def of(cls, feed: str, path: Path) -> LandingFile:
+        return cls(feed, path, sha256_of(path), path.stat().st_size)
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A file of the published manifest: `path` is where it was read, and where its rows say they come from."""
+
+    feed: str
+    name: str
+    path: str
+    sha256: str
+
+
+@dataclass
+class Plan:
+    """What this run must do, file by file."""
+
+    new: list[LandingFile] = field(default_factory=list)
+    changed: list[tuple[KnownFile, LandingFile]] = field(default_factory=list)
+    unchanged: list[LandingFile] = field(default_factory=list)
+    removed: list[KnownFile] = field(default_factory=list)
+    rebuild_reason: str | None = None  # why the warehouse is rebuilt from the files, if it is
+
+    @property
+    def to_load(self) -> list[LandingFile]:
+        return self.new + [file for _, file in self.changed]
+
+    def has_work(self, prune: bool) -> bool:
+        return bool(self.rebuild_reason or self.to_load or (prune and self.removed))
+
+
+def read_published(warehouse: Path) -> tuple[dict[str, KnownFile], str | None]:
+    """The published warehouse's manifest and code version (empty and None if there is none)."""
+    if not warehouse.exists():
+        return {}, None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {name for (name,) in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+        if not {TABLE, PUBLICATION} <= tables:
+            return {}, None
+        files = con.execute(f"select feed, name, path, sha256 from {TABLE}").fetchall()
+        version = con.execute(f"select max(code_version) from {PUBLICATION}").fetchone()[0]
+    return {name: KnownFile(feed, name, path, sha256) for feed, name, path, sha256 in files}, version
+
+
+def plan(landing: list[LandingFile], warehouse: Path, full_refresh: bool) -> Plan:
+    """Compare the landing files with the published manifest."""
+    known, version = read_published(warehouse)
+    result = Plan()
+    if full_refresh:
+        result.rebuild_reason = "--full-refresh"
+    elif not warehouse.exists():
+        result.rebuild_reason = "no published warehouse yet"
+    elif version != code_version():
+        result.rebuild_reason = "the warehouse was built by another version of Outbound"
+    if result.rebuild_reason:
+        result.new = list(landing)
+        return result
+    for file in landing:
+        before = known.pop(file.path.name, None)
+        if before is None:
+            result.new.append(file)
+        elif (before.sha256, before.feed, before.path) != (file.sha256, file.feed, str(file.path)):
+            result.changed.append((before, file))
+        else:
+            result.unchanged.append(file)
+    result.removed = sorted(known.values(), key=lambda file: file.name)
+    return result
+
+
+def create(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def record(con: duckdb.DuckDBPyConnection, file: LandingFile, run_id: str) -> None:
+    con.execute(
+        f"insert or replace into {TABLE} (name, path, feed, sha256, size_bytes, run_id) values (?, ?, ?, ?, ?, ?)",
+        [file.path.name, str(file.path), file.feed, file.sha256, file.size_bytes, run_id],
+    )
+
+
+def drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f"delete from {TABLE} where name = ?", [name])
+
+
+def count_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Set each file's valid and rejected row counts from what the warehouse now holds."""
+    feeds = [feed for (feed,) in con.execute(f"select distinct feed from {TABLE}").fetchall()]
+    for feed in feeds:
+        con.execute(
+            f"""
+            update {TABLE} set
+                rows_loaded = (select count(*) from raw.{feed} where _file = {TABLE}.path),
+                rows_rejected = (select count(*) from quarantine.rejected_rows where source_file = {TABLE}.path)
+            where feed = ?
+            """,
+            [feed],
+        )
+
+
+def stamp(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute(f"delete from {PUBLICATION}")
+    con.execute(f"insert into {PUBLICATION} values (?, current_timestamp, ?)", [run_id, code_version()])

@@ -1,0 +1,116 @@
+"""The run log: one JSON line when a run starts and one when it ends, beside the warehouse.
+
+Failed and no-op runs publish nothing, yet `outbound status` must show them, so the log lives
+outside the warehouse (`<name>.runs.jsonl` next to it; only the lock holder appends). Each publish
+copies it into `ops.runs`, so BI tools see run history in the warehouse too. A run with a start
+line and no end line was killed: it shows as `killed`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+RUNS_TABLE = "ops.runs"
+_COLUMNS = {
+    "run_id": "VARCHAR",
+    "started_at": "TIMESTAMP",
+    "finished_at": "TIMESTAMP",
+    "status": "VARCHAR",
+    "trigger": "VARCHAR",
+    "parameters": "JSON",
+    "files_new": "BIGINT",
+    "files_changed": "BIGINT",
+    "files_removed": "BIGINT",
+    "rows_loaded": "BIGINT",
+    "rows_rejected": "BIGINT",
+    "error": "VARCHAR",
+}
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def log_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.stem + ".runs.jsonl")
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    parameters: dict
+    trigger: str = "cli"
+    started_at: str = field(default_factory=now)
+    finished_at: str | None = None
+    status: str = "running"
+    files_new: int | None = None
+    files_changed: int | None = None
+    files_removed: int | None = None
+    rows_loaded: int | None = None
+    rows_rejected: int | None = None
+    error: str | None = None
+
+    def finish(self, status: str, error: str | None = None) -> RunRecord:
+        self.status, self.error, self.finished_at = status, error, now()
+        return self
+
+
+def append(warehouse: Path, record: RunRecord) -> None:
+    with log_path(warehouse).open("a", encoding="utf-8") as log:
+        log.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+        log.flush()
+        os.fsync(log.fileno())
+
+
+def _latest_sql(path: Path) -> str:
+    """SQL for the last line of each run; a run that only started, and is not $current, was killed."""
+    columns = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in _COLUMNS.items()) + "}"
+    return f"""
+        with lines as (
+            select *, row_number() over () as line_no
+            from read_json('{path}', format = 'newline_delimited', columns = {columns})
+        )
+        select * exclude (line_no, status),
+            case when status = 'running' and run_id <> $current then 'killed' else status end as status
+        from lines
+        qualify row_number() over (partition by run_id order by line_no desc) = 1
+    """
+
+
+def copy_into(con: duckdb.DuckDBPyConnection, warehouse: Path, current: RunRecord) -> None:
+    """ops.runs := the run log, with the publishing run as completed (publish is its last step)."""
+    path = log_path(warehouse)
+    con.execute("create schema if not exists ops")
+    con.execute(f"create or replace table {RUNS_TABLE} ({', '.join(f'{name} {sql_type}' for name, sql_type in _COLUMNS.items())})")
+    if path.exists():
+        con.execute(
+            f"insert into {RUNS_TABLE} by name select * from ({_latest_sql(path)}) where run_id <> $current", {"current": current.run_id}
+        )
+    row = asdict(current) | {"status": "completed", "finished_at": now(), "parameters": json.dumps(current.parameters)}
+    con.execute(f"insert into {RUNS_TABLE} ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})", [row[name] for name in _COLUMNS])
+    con.execute(f"comment on table {RUNS_TABLE} is 'Every outbound run on this warehouse: when, how it ended, what it loaded and rejected.'")
+
+
+def last_runs(warehouse: Path, limit: int = 10, running_now: bool = False) -> list[dict]:
+    """The last runs, newest first, straight from the log (failed and no-op runs included).
+
+    A run with no end line was killed, unless a run holds the warehouse now (`running_now`):
+    then the newest such run is that one.
+    """
+    path = log_path(warehouse)
+    if not path.exists():
+        return []
+    with duckdb.connect() as con:
+        rows = con.execute(f"select * from ({_latest_sql(path)}) order by started_at desc limit {int(limit)}", {"current": ""})
+        names = [column[0] for column in rows.description]
+        runs = [dict(zip(names, row, strict=True)) for row in rows.fetchall()]
+    unfinished = [run for run in runs if run["finished_at"] is None]
+    if running_now and unfinished:
+        unfinished[0]["status"] = "running"
+    return runs
