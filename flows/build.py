@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
 PROFILES_DIR = REPO_DIR
 DATABASE_ENV = "OUTBOUND_DBT_DATABASE"
+RUN_ID_ENV = "OUTBOUND_RUN_ID"
 
 # dbt node statuses that mean the build must not be published.
 _FAILED = {"error", "fail", "runtime error"}
@@ -40,14 +40,14 @@ class DbtBuild:
 def dbt_build(database: Path, run_id: str) -> DbtBuild:
     """Run `dbt build` in-process against `database`; raise BuildError naming what failed.
 
-    The run id is stamped on every mart row (dbt var run_id), so a reader can tell that the marts
-    it reads in one query come from one publish.
+    The run id is stamped on every mart row (env var OUTBOUND_RUN_ID), so a reader can tell that
+    the marts it reads in one query come from one publish.
     """
     from dbt.cli.main import dbtRunner  # dbt is slow to import: only when a build runs.
 
     os.environ[DATABASE_ENV] = str(database)
+    os.environ[RUN_ID_ENV] = run_id
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
-    args += ["--vars", json.dumps({"run_id": run_id})]
     result = dbtRunner(callbacks=[_pause_after_first_node]).invoke(args)
     if result.exception is not None:
         raise BuildError(f"dbt build could not run: {result.exception}")

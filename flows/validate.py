@@ -19,7 +19,7 @@ from flows.errors import OutboundError
 from flows.quarantine import TABLE as QUARANTINE
 from schemas import FEEDS, ReferenceData
 
-# pandera's names for its uniqueness checks, said the way a person reads them.
+# pandera's names for its uniqueness checks, which the quarantine words as duplicate keys.
 _UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
 
 
@@ -40,7 +40,7 @@ def validate_feed(con: duckdb.DuckDBPyConnection, feed: str, refs: ReferenceData
         schema.validate(values, lazy=True)
         failed_rules: dict[int, list[str]] = {}
     except pandera.errors.SchemaErrors as errors:
-        failed_rules = _rules_by_row(errors.failure_cases, feed, model.to_schema().unique)
+        failed_rules = _rules_by_row(errors.failure_cases, feed, loaded, model.to_schema().unique)
 
     con.execute(f"delete from {QUARANTINE} where feed = ? and stage = 'validate'", [feed])
     rejected = loaded.loc[list(failed_rules)]
@@ -66,7 +66,7 @@ def validate_feed(con: duckdb.DuckDBPyConnection, feed: str, refs: ReferenceData
     return FeedValidation(feed, len(valid), len(rejected)), refs.with_feed(feed, valid)
 
 
-def _rules_by_row(failure_cases: pd.DataFrame, feed: str, unique_columns: list[str] | None) -> dict[int, list[str]]:
+def _rules_by_row(failure_cases: pd.DataFrame, feed: str, loaded: pd.DataFrame, unique_columns: list[str] | None) -> dict[int, list[str]]:
     """Turn pandera's failure cases into, per failing row, the sentences of the rules it broke."""
     whole_feed = failure_cases[failure_cases["index"].isna()]
     if len(whole_feed):
@@ -75,17 +75,27 @@ def _rules_by_row(failure_cases: pd.DataFrame, feed: str, unique_columns: list[s
 
     rules: dict[int, list[str]] = {}
     for case in failure_cases.itertuples():
+        index = int(case.index)
         if case.check in _UNIQUENESS_CHECKS:
-            key = ", ".join(unique_columns) if case.check == "multiple_fields_uniqueness" and unique_columns else case.column
-            rule = f"duplicate key: another row of the feed has the same ({key})"
+            key = unique_columns if case.check == "multiple_fields_uniqueness" and unique_columns else [case.column]
+            rule = _duplicate_rule(loaded, index, key)
         elif case.schema_context == "Column":
             rule = f"{case.column}: {case.check} (value {_shown(case.failure_case)})"
         else:
             rule = str(case.check)
-        row_rules = rules.setdefault(int(case.index), [])
+        row_rules = rules.setdefault(index, [])
         if rule not in row_rules:
             row_rules.append(rule)
     return rules
+
+
+def _duplicate_rule(loaded: pd.DataFrame, index: int, key: list[str]) -> str:
+    """'duplicate key (...)', naming the other rows with the same key: all of them are rejected,
+    since nothing says which one is right."""
+    same = (loaded[key] == loaded.loc[index, key]) | (loaded[key].isna() & loaded.loc[index, key].isna())
+    others = loaded[same.all(axis=1) & (loaded.index != index)]
+    places = ", ".join(f"{file}:{line}" for file, line in zip(others["_file"], others["_line"], strict=True))
+    return f"duplicate key ({', '.join(key)}): the same key is on {places}"
 
 
 def _shown(value: object) -> str:
