@@ -16,20 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from flows.errors import FeedFileError
 from flows.quarantine import TABLE as QUARANTINE
 
 _REJECTS, _REJECT_SCANS = "_load_rejects", "_load_reject_scans"
-# Splits no line: two ASCII control characters (unit and record separators) in a row.
-_NO_DELIMITER = "\x1f\x1e"
 # Longest CSV record DuckDB may read: room for a 10 MB quote and then some.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 # Per DuckDB type: how a value's text is read, the pattern the text must match, and what it is not if not.
 _WHOLE_NUMBER = r"-?[0-9]+|-?[0-9]{1,3}(,[0-9]{3})+"
 _DECIMAL = r"-?[0-9]+(\.[0-9]+)?"
-_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Years 1900 to 2199: far beyond any figure's date, and within what pandas can hold (up to 2262).
+_ISO_DATE = r"(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}"
 _TYPE_RULES = {
     "BIGINT": (
         "try_cast(replace(trim({c}), ',', '') as bigint)",
@@ -37,7 +38,7 @@ _TYPE_RULES = {
         "is not a whole number (write 1543069 or 1,543,069)",
     ),
     "DOUBLE": ("try_cast(trim({c}) as double)", "regexp_full_match(trim({c}), '" + _DECIMAL + "')", "is not a decimal number (write 11.1)"),
-    "DATE": ("try_cast(trim({c}) as date)", "regexp_full_match(trim({c}), '" + _ISO_DATE + "')", "is not a date written YYYY-MM-DD"),
+    "DATE": ("try_cast(trim({c}) as date)", "regexp_full_match(trim({c}), '" + _ISO_DATE + "')", "is not a date written YYYY-MM-DD, between 1900 and 2199"),
 }
 
 
@@ -138,7 +139,7 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
         """,
         [str(path)],
     )
-    bad_encoding = con.execute(f"select min(line) from {_REJECTS} where error_type = 'INVALID ENCODING'").fetchone()[0]
+    bad_encoding = con.execute(f"select min(line) from {_REJECTS} where error_type = 'INVALID ENCODING'").fetchall()[0][0]
     if bad_encoding is not None:
         raise FeedFileError(path, f"line {bad_encoding}: not valid UTF-8; save the file as UTF-8")
 
@@ -156,7 +157,7 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
         join kept_lines using (ordinal)
         """
     )
-    rows_read, rows_numbered = con.execute("select (select count(*) from _load_rows), (select count(*) from _load_numbered)").fetchone()
+    rows_read, rows_numbered = con.execute("select (select count(*) from _load_rows), (select count(*) from _load_numbered)").fetchall()[0]
     if rows_numbered != rows_read:  # never drop a row because its line could not be told
         raise FeedFileError(path, f"read {rows_read} rows but could tell the line of only {rows_numbered}; please report this file")
 
@@ -193,7 +194,7 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
             (select count(*) from {QUARANTINE} where feed = $feed and source_file = $path and stage = 'load')
         """,
         {"path": str(path), "feed": feed},
-    ).fetchone()
+    ).fetchall()[0]
     con.execute(f"drop table _load_rows; drop table _load_records; drop table _load_numbered; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
     return FileLoad(path, rows_loaded, rows_rejected)
 
@@ -220,40 +221,50 @@ def _number_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
     DuckDB keeps rows in file order but does not number them, and numbers its rejected records
     by counting records and empty lines, not the extra lines of a quoted field that spans lines.
-    Reading the file once more as bare lines, a line starts a record unless it is empty or an
-    odd number of quotes before it left a quoted field open. Each record start gets both its
-    physical line and the line number DuckDB would give it.
+    A line starts a record unless it is empty or an odd number of quotes before it left a quoted
+    field open; each record start gets both its physical line and the number DuckDB gives it.
+    The file is scanned in chunks with numpy: a few passes over bytes, not a Python loop per line.
     """
-    con.execute(
-        f"""
-        create or replace temp table _load_lines as
-        select text from read_csv(
-            ?, columns = {{'text': 'VARCHAR'}}, header = false, auto_detect = false, delim = '{_NO_DELIMITER}',
-            quote = '', escape = '', strict_mode = false, encoding = 'utf-8', max_line_size = {MAX_LINE_BYTES}
-        )
-        """,
-        [str(path)],
-    )
-    con.execute(
-        """
-        create or replace temp table _load_records as
-        with lines as (
-            select rowid + 1 as line, coalesce(rtrim(text, chr(13)), '') = '' as empty,
-                length(text) - length(replace(text, '"', '')) as quotes
-            from _load_lines
-        ),
-        marked as (
-            select line, empty,
-                coalesce(sum(quotes) over (order by line rows between unbounded preceding and 1 preceding), 0) % 2 = 1
-                    as inside_quoted_field
-            from lines
-        ),
-        counted as (
-            select line, empty, row_number() over (order by line) as duckdb_line
-            from marked
-            where not inside_quoted_field
-        )
-        select line, duckdb_line from counted where not empty
-        """
-    )
-    con.execute("drop table _load_lines")
+    starts, quotes_before = _line_starts_and_quotes(path)
+    size = path.stat().st_size
+    ends = np.append(starts[1:], size)  # each line's end, its newline included
+    if len(starts) and starts[-1] == size:  # the file ends with a newline: no line after it
+        starts, quotes_before, ends = starts[:-1], quotes_before[:-1], ends[:-1]
+    lengths = ends - starts
+    with path.open("rb") as handle:
+        first_bytes = _bytes_at(handle, starts[lengths == 2])
+    empty = lengths <= 1
+    empty[lengths == 2] = first_bytes == ord("\r")
+    in_record = quotes_before % 2 == 0  # not inside a quoted field
+    lines = np.arange(1, len(starts) + 1)[in_record]
+    duckdb_lines = np.arange(1, in_record.sum() + 1)
+    keep = ~empty[in_record]
+    records = pd.DataFrame({"line": lines[keep], "duckdb_line": duckdb_lines[keep]})
+    con.register("_load_records_frame", records)
+    con.execute("create or replace temp table _load_records as select * from _load_records_frame")
+    con.unregister("_load_records_frame")
+
+
+def _line_starts_and_quotes(path: Path, chunk_bytes: int = 64 << 20) -> tuple[np.ndarray, np.ndarray]:
+    """Byte offset of every line start, and how many quote characters come before it."""
+    starts, quotes_before = [np.zeros(1, dtype=np.int64)], [np.zeros(1, dtype=np.int64)]
+    quotes_so_far, offset = 0, 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            newlines = np.flatnonzero(data == ord("\n"))
+            quotes = np.flatnonzero(data == ord('"'))
+            starts.append(offset + newlines + 1)
+            quotes_before.append(quotes_so_far + np.searchsorted(quotes, newlines + 1))
+            quotes_so_far += len(quotes)
+            offset += len(chunk)
+    return np.concatenate(starts), np.concatenate(quotes_before)
+
+
+def _bytes_at(handle, offsets: np.ndarray) -> np.ndarray:
+    """The byte at each offset (few: only the starts of two-byte lines, to spot '\\r\\n')."""
+    found = np.empty(len(offsets), dtype=np.uint8)
+    for i, offset in enumerate(offsets):
+        handle.seek(int(offset))
+        found[i] = handle.read(1)[0]
+    return found

@@ -113,7 +113,7 @@ def read_published(warehouse: Path) -> tuple[dict[str, KnownFile], str | None]:
         if not {TABLE, PUBLICATION} <= tables:
             return {}, None
         files = con.execute(f"select feed, name, path, sha256 from {TABLE}").fetchall()
-        version = con.execute(f"select max(code_version) from {PUBLICATION}").fetchone()[0]
+        version = con.execute(f"select max(code_version) from {PUBLICATION}").fetchall()[0][0]
     return {name: KnownFile(feed, name, path, sha256) for feed, name, path, sha256 in files}, version
 
 

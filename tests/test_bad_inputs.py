@@ -120,8 +120,8 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
     }
     expected_rules = {
         ("sales.csv", 11): "units: 'many' is not a whole number",
-        ("sales.csv", 12): "period_start: '2024-13-01' is not a date written YYYY-MM-DD",
-        ("sales.csv", 13): "period_start: '2024-02-30' is not a date written YYYY-MM-DD",
+        ("sales.csv", 12): "period_start: '2024-13-01' is not a date written YYYY-MM-DD, between 1900 and 2199",
+        ("sales.csv", 13): "period_start: '2024-02-30' is not a date written YYYY-MM-DD, between 1900 and 2199",
         ("sales.csv", 14): "units: greater_than_or_equal_to(0) (value -5)",
         ("sales.csv", 15): f"duplicate key (entity, entity_type, powertrain, period_start, period_end, source_id): the same key is on {sales}:16",
         ("sales.csv", 16): f"the same key is on {sales}:15",

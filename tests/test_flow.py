@@ -157,7 +157,7 @@ def test_bad_rows_are_quarantined_and_good_rows_published(outbound, landing, tmp
 
     assert result.returncode == 0, result.output
     assert f"{sales}:11: units: greater_than_or_equal_to(0) (value -5)" in result.stdout
-    assert f"{sales}:12: period_start: '2024-02-30' is not a date written YYYY-MM-DD" in result.stdout
+    assert f"{sales}:12: period_start: '2024-02-30' is not a date written YYYY-MM-DD, between 1900 and 2199" in result.stdout
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rejected = con.execute(
             "select line, stage, raw_values, failed_rules from quarantine.rejected_rows where feed = 'sales' order by line"

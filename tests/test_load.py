@@ -50,7 +50,7 @@ def test_every_value_of_the_wrong_type_is_reported(con, tmp_path):
     assert line == 2 and '"units":"many"' in values.replace(" ", "")
     assert rules == [
         "units: 'many' is not a whole number (write 1543069 or 1,543,069)",
-        "day: '2024-02-30' is not a date written YYYY-MM-DD",
+        "day: '2024-02-30' is not a date written YYYY-MM-DD, between 1900 and 2199",
     ]
 
 
@@ -70,11 +70,11 @@ def test_no_number_is_coerced_into_another(con, tmp_path, text):
     assert rejected[0][2] == [f"units: '{text.strip(chr(34))}' is not a whole number (write 1543069 or 1,543,069)"]
 
 
-@pytest.mark.parametrize("text", ["2024/01/05", "05/01/2024", "2024-1-5", "2024-13-01", "20240105"])
+@pytest.mark.parametrize("text", ["2024/01/05", "05/01/2024", "2024-1-5", "2024-13-01", "20240105", "1850-01-01", "2999-01-01"])
 def test_dates_must_be_iso(con, tmp_path, text):
     _, kept, rejected = load(con, tmp_path, f"{HEADER}\n1,a,{text}\n")
     assert kept == []
-    assert rejected[0][2] == [f"day: '{text}' is not a date written YYYY-MM-DD"]
+    assert rejected[0][2] == [f"day: '{text}' is not a date written YYYY-MM-DD, between 1900 and 2199"]
 
 
 def test_wrong_column_count_and_unclosed_quote_are_quarantined(con, tmp_path):
@@ -100,6 +100,14 @@ def test_header_only_file_loads_nothing(con, tmp_path):
 def test_crlf_and_bom_load(con, tmp_path):
     _, kept, rejected = load(con, tmp_path, b"\xef\xbb\xbf" + f"{HEADER}\r\n1,a,2024-01-01\r\n2,b,2024-01-02\r\n".encode())
     assert kept == [(2, 1, "a", "2024-01-01"), (3, 2, "b", "2024-01-02")]
+    assert rejected == []
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_carriage_return_inside_a_field_is_kept(con, tmp_path, newline):
+    content = newline.join([HEADER, '1,"a\rb",2024-01-01', "2,c,2024-01-02", ""])
+    _, kept, rejected = load(con, tmp_path, content)
+    assert [(units, label) for _, units, label, _ in kept] == [(1, "a\rb"), (2, "c")]
     assert rejected == []
 
 
