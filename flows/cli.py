@@ -43,11 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "status":
-            from flows.inspect import status
+            from flows.status import status
 
             print(status(_warehouse(args), args.runs))
         elif args.command == "rejects":
-            from flows.inspect import rejects
+            from flows.status import rejects
 
             print(rejects(_warehouse(args), args.feed))
         else:
