@@ -38,7 +38,11 @@ _TYPE_RULES = {
         "is not a whole number (write 1543069 or 1,543,069)",
     ),
     "DOUBLE": ("try_cast(trim({c}) as double)", "regexp_full_match(trim({c}), '" + _DECIMAL + "')", "is not a decimal number (write 11.1)"),
-    "DATE": ("try_cast(trim({c}) as date)", "regexp_full_match(trim({c}), '" + _ISO_DATE + "')", "is not a date written YYYY-MM-DD, between 1900 and 2199"),
+    "DATE": (
+        "try_cast(trim({c}) as date)",
+        "regexp_full_match(trim({c}), '" + _ISO_DATE + "')",
+        "is not a date written YYYY-MM-DD, between 1900 and 2199",
+    ),
 }
 
 
@@ -195,7 +199,9 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
         """,
         {"path": str(path), "feed": feed},
     ).fetchall()[0]
-    con.execute(f"drop table _load_rows; drop table _load_records; drop table _load_numbered; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
+    con.execute(
+        f"drop table _load_rows; drop table _load_records; drop table _load_numbered; drop table {_REJECTS}; drop table {_REJECT_SCANS}"
+    )
     return FileLoad(path, rows_loaded, rows_rejected)
 
 

@@ -26,7 +26,9 @@ def warehouse_lock(warehouse: Path) -> Iterator[None]:
         try:
             fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise WarehouseBusyError(f"{warehouse.parent}: another outbound run is building this warehouse; try again when it ends") from None
+            raise WarehouseBusyError(
+                f"{warehouse.parent}: another outbound run is building this warehouse; try again when it ends"
+            ) from None
         yield
     finally:
         os.close(folder)  # releases the lock

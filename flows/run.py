@@ -52,7 +52,10 @@ def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool) -> tuple[
     logger = get_run_logger()
     logger.info(
         "%d new, %d changed, %d unchanged, %d removed file(s)%s",
-        len(result.new), len(result.changed), len(result.unchanged), len(result.removed),
+        len(result.new),
+        len(result.changed),
+        len(result.unchanged),
+        len(result.removed),
         f"; rebuilding: {result.rebuild_reason}" if result.rebuild_reason else "",
     )
     for skip in skipped:
@@ -152,9 +155,7 @@ def outbound(
             raise
         runlog.append(warehouse_path, record.finish(summary.status))
     if summary.rejections:
-        get_run_logger().warning(
-            "%d row(s) in quarantine:\n  %s", len(summary.rejections), "\n  ".join(map(str, summary.rejections))
-        )
+        get_run_logger().warning("%d row(s) in quarantine:\n  %s", len(summary.rejections), "\n  ".join(map(str, summary.rejections)))
     return summary
 
 

@@ -93,8 +93,12 @@ def copy_into(con: duckdb.DuckDBPyConnection, warehouse: Path, current: RunRecor
             f"insert into {RUNS_TABLE} by name select * from ({_latest_sql(path)}) where run_id <> $current", {"current": current.run_id}
         )
     row = asdict(current) | {"status": "completed", "finished_at": now(), "parameters": json.dumps(current.parameters)}
-    con.execute(f"insert into {RUNS_TABLE} ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})", [row[name] for name in _COLUMNS])
-    con.execute(f"comment on table {RUNS_TABLE} is 'Every outbound run on this warehouse: when, how it ended, what it loaded and rejected.'")
+    con.execute(
+        f"insert into {RUNS_TABLE} ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})", [row[name] for name in _COLUMNS]
+    )
+    con.execute(
+        f"comment on table {RUNS_TABLE} is 'Every outbound run on this warehouse: when, how it ended, what it loaded and rejected.'"
+    )
 
 
 def last_runs(warehouse: Path, limit: int = 10, running_now: bool = False) -> list[dict]:

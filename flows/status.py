@@ -37,7 +37,17 @@ def status(warehouse: Path, runs: int = 10) -> str:
         ).fetchall()
     history = runlog.last_runs(warehouse, runs, running_now=warehouse_is_busy(warehouse))
     run_rows = [
-        (r["run_id"], r["status"], _second(r["started_at"]), _second(r["finished_at"]), r["files_new"], r["files_changed"], r["rows_loaded"], r["rows_rejected"], (r["error"] or "")[:80])
+        (
+            r["run_id"],
+            r["status"],
+            _second(r["started_at"]),
+            _second(r["finished_at"]),
+            r["files_new"],
+            r["files_changed"],
+            r["rows_loaded"],
+            r["rows_rejected"],
+            (r["error"] or "")[:80],
+        )
         for r in history
     ]
     return "\n".join(
@@ -72,5 +82,3 @@ def rejects(warehouse: Path, feed: str | None = None) -> str:
         shown = values if len(values) <= 300 else values[:300] + "…"
         lines.append(f"    values: {shown}")
     return "\n".join(lines)
-
-

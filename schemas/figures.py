@@ -31,10 +31,16 @@ class SalesModel(FeedModel):
     period_start: Series[DateTime] = pa.Field(
         nullable=True, ge=EARLIEST_DATE, description="First day of the period; empty for a cumulative figure since the company began."
     )
-    period_end: Series[DateTime] = pa.Field(ge=EARLIEST_DATE, description="Last day of the period (or the as-of date of a cumulative figure).")
-    units: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, description="Vehicles, as reported; empty when the source gives only a growth rate.")
+    period_end: Series[DateTime] = pa.Field(
+        ge=EARLIEST_DATE, description="Last day of the period (or the as-of date of a cumulative figure)."
+    )
+    units: Series[pd.Int64Dtype] = pa.Field(
+        nullable=True, ge=0, description="Vehicles, as reported; empty when the source gives only a growth rate."
+    )
     units_qualifier: Series[str] = pa.Field(
-        nullable=True, isin=UNITS_QUALIFIERS, description="exact, approx ('4.91 million') or at_least ('exceeding 800,000'); empty when units is."
+        nullable=True,
+        isin=UNITS_QUALIFIERS,
+        description="exact, approx ('4.91 million') or at_least ('exceeding 800,000'); empty when units is.",
     )
     reported_yoy_pct: Series[float] = pa.Field(
         nullable=True, gt=-100, le=1000, description="Year-on-year growth the source reports, in percent (11.1 = +11.1%)."
@@ -61,14 +67,18 @@ class SalesModel(FeedModel):
     def qualifier_with_units(cls, df):
         return df["units"].notna() == df["units_qualifier"].notna()
 
-    @pa.dataframe_check(name="quote_contains_units", error="quote must contain units as the source writes them (e.g. 1,543,069 or 4.91 million)")
+    @pa.dataframe_check(
+        name="quote_contains_units", error="quote must contain units as the source writes them (e.g. 1,543,069 or 4.91 million)"
+    )
     def quote_contains_units(cls, df):
         return pd.Series(
             [pd.isna(u) or quote_contains(q, unit_renderings(int(u))) for q, u in zip(df["quote"], df["units"], strict=True)],
             index=df.index,
         )
 
-    @pa.dataframe_check(name="quote_contains_yoy", error="quote must contain reported_yoy_pct as the source writes it (e.g. 11.1% or 40 percent)")
+    @pa.dataframe_check(
+        name="quote_contains_yoy", error="quote must contain reported_yoy_pct as the source writes it (e.g. 11.1% or 40 percent)"
+    )
     def quote_contains_yoy(cls, df):
         return pd.Series(
             [pd.isna(p) or quote_contains(q, percent_renderings(p)) for q, p in zip(df["quote"], df["reported_yoy_pct"], strict=True)],

@@ -48,7 +48,9 @@ class PlantLaunchesModel(FeedModel):
     class Config:
         unique = ["group_name", "brand", "country", "site", "milestone", "source_id"]
 
-    @pa.dataframe_check(name="date_matches_precision", error="a month-precise date must be the 1st of its month, a year-precise one January 1st")
+    @pa.dataframe_check(
+        name="date_matches_precision", error="a month-precise date must be the 1st of its month, a year-precise one January 1st"
+    )
     def date_matches_precision(cls, df):
         date, precision = df["milestone_date"], df["date_precision"]
         return ~(((precision == "month") & (date.dt.day != 1)) | ((precision == "year") & ((date.dt.day != 1) | (date.dt.month != 1))))
@@ -73,5 +75,7 @@ class PlantLaunchesModel(FeedModel):
                 "brand must be a known brand (brands.brand) whose group is group_name",
                 lambda df: df["brand"].map(refs.brand_groups) == df["group_name"],
             ),
-            row_check("country_known", "country must be a known country (countries.country)", lambda df: df["country"].isin(refs.countries)),
+            row_check(
+                "country_known", "country must be a known country (countries.country)", lambda df: df["country"].isin(refs.countries)
+            ),
         ]

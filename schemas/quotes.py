@@ -35,4 +35,3 @@ def quote_contains(quote: object, forms: set[str]) -> bool:
     if not isinstance(quote, str):
         return True
     return any(form in quote for form in forms)
-

@@ -53,7 +53,10 @@ def start_prefect_server(home: Path, timeout: float = 90) -> tuple[subprocess.Po
     log = (home / "server.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + timeout
@@ -108,7 +111,12 @@ def outbound(prefect_env):
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
         done = subprocess.run(
             [sys.executable, "-m", "flows.cli", *args],
-            check=False, cwd=REPO, env={**prefect_env, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+            check=False,
+            cwd=REPO,
+            env={**prefect_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         return Run(done.returncode, done.stdout, done.stderr)
 
@@ -122,7 +130,11 @@ def start_outbound(prefect_env):
     def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "flows.cli", *args],
-            cwd=REPO, env={**prefect_env, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+            env={**prefect_env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             start_new_session=True,
         )
 

@@ -13,7 +13,9 @@ import pytest
 from tests.conftest import query, sha256
 
 SALES_HEADER = "entity,entity_type,powertrain,period_start,period_end,units,units_qualifier,reported_yoy_pct,source_id,quote"
-PLANT_HEADER = "group_name,brand,country,site,milestone,milestone_date,date_precision,assembly_mode,annual_capacity,first_model,source_id,quote,note"
+PLANT_HEADER = (
+    "group_name,brand,country,site,milestone,milestone_date,date_precision,assembly_mode,annual_capacity,first_model,source_id,quote,note"
+)
 URL_SOURCE = "ref_nikkei_gwm_thailand"  # a web page: its rows need no quote
 
 
@@ -35,9 +37,24 @@ def previous(published, tmp_path) -> Path:
 
 
 FILE_CASES = [
-    ("missing column", "sales.csv", lambda text: text.replace(",quote\n", "\n", 1), "line 1: header does not match the feed: missing column(s) quote"),
-    ("extra column", "sales.csv", lambda text: text.replace(",quote\n", ",quote,comment\n", 1), "line 1: header does not match the feed: unexpected column(s) comment"),
-    ("renamed header", "exports.csv", lambda text: text.replace("units,", "volume,", 1), "line 1: header does not match the feed: missing column(s) units; unexpected column(s) volume"),
+    (
+        "missing column",
+        "sales.csv",
+        lambda text: text.replace(",quote\n", "\n", 1),
+        "line 1: header does not match the feed: missing column(s) quote",
+    ),
+    (
+        "extra column",
+        "sales.csv",
+        lambda text: text.replace(",quote\n", ",quote,comment\n", 1),
+        "line 1: header does not match the feed: unexpected column(s) comment",
+    ),
+    (
+        "renamed header",
+        "exports.csv",
+        lambda text: text.replace("units,", "volume,", 1),
+        "line 1: header does not match the feed: missing column(s) units; unexpected column(s) volume",
+    ),
     ("empty file", "brands.csv", lambda text: "", "is empty: expected a header line with the columns brand,group_name,positioning"),
 ]
 
@@ -115,7 +132,8 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
     rejected = {
         (Path(file).name, line): (stage, rules, values)
         for file, line, stage, rules, values in query(
-            warehouse, "select source_file, line, stage, failed_rules, coalesce(raw_record, raw_values::varchar) from quarantine.rejected_rows"
+            warehouse,
+            "select source_file, line, stage, failed_rules, coalesce(raw_record, raw_values::varchar) from quarantine.rejected_rows",
         )
     }
     expected_rules = {
@@ -123,7 +141,10 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
         ("sales.csv", 12): "period_start: '2024-13-01' is not a date written YYYY-MM-DD, between 1900 and 2199",
         ("sales.csv", 13): "period_start: '2024-02-30' is not a date written YYYY-MM-DD, between 1900 and 2199",
         ("sales.csv", 14): "units: greater_than_or_equal_to(0) (value -5)",
-        ("sales.csv", 15): f"duplicate key (entity, entity_type, powertrain, period_start, period_end, source_id): the same key is on {sales}:16",
+        (
+            "sales.csv",
+            15,
+        ): f"duplicate key (entity, entity_type, powertrain, period_start, period_end, source_id): the same key is on {sales}:16",
         ("sales.csv", 16): f"the same key is on {sales}:15",
         ("sales.csv", 10): f"the same key is on {across}:2",
         ("sales_copy.csv", 2): f"the same key is on {sales}:10",

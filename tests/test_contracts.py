@@ -114,8 +114,13 @@ def test_rule_rejects_minimal_bad_row(feed, changes, rule):
 
 @pytest.mark.parametrize(
     ("feed", "key_change"),
-    [("sources", {"title": "Another title"}), ("countries", {"region": "Elsewhere"}), ("brands", {"positioning": "other"}),
-     ("sales", {"quote": "reached 2,561,465 units, up 11.1%"}), ("plant_launches", {"note": "again"})],
+    [
+        ("sources", {"title": "Another title"}),
+        ("countries", {"region": "Elsewhere"}),
+        ("brands", {"positioning": "other"}),
+        ("sales", {"quote": "reached 2,561,465 units, up 11.1%"}),
+        ("plant_launches", {"note": "again"}),
+    ],
 )
 def test_duplicate_keys_are_rejected(feed, key_change):
     failed = failed_checks(feed, GOOD[feed], {**GOOD[feed], **key_change})

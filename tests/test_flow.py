@@ -133,7 +133,9 @@ def test_broken_file_fails_and_keeps_published_warehouse(outbound, published, la
 def test_file_not_utf8_fails(outbound, landing, tmp_path):
     warehouse = tmp_path / "outbound.duckdb"
     exports = landing / "exports.csv"
-    exports.write_bytes(exports.read_bytes() + "Chery Group,group,ice,2024-01-01,2024-11-30,5,exact,,ref_nikkei_gwm_thailand,Zürich\n".encode("latin-1"))
+    exports.write_bytes(
+        exports.read_bytes() + "Chery Group,group,ice,2024-01-01,2024-11-30,5,exact,,ref_nikkei_gwm_thailand,Zürich\n".encode("latin-1")
+    )
 
     result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
 

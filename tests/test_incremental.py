@@ -80,7 +80,9 @@ def test_fixed_row_leaves_quarantine(outbound, landing, tmp_path):
     warehouse = tmp_path / "outbound.duckdb"
     sales = landing / "sales.csv"
     good = sales.read_text(encoding="utf-8")
-    sales.write_text(good + EXTRA_ROW.format(units="-7") + "\n" + EXTRA_ROW.format(units="12.5").replace("phev", "bev") + "\n", encoding="utf-8")
+    sales.write_text(
+        good + EXTRA_ROW.format(units="-7") + "\n" + EXTRA_ROW.format(units="12.5").replace("phev", "bev") + "\n", encoding="utf-8"
+    )
 
     broken = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
     assert broken.returncode == 0 and "2 row(s) rejected" in broken.stdout, broken.output

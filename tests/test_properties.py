@@ -41,7 +41,11 @@ def sales_rows(draw) -> dict:
     entity_type = draw(st.sampled_from(ENTITY_TYPES))
     start, end = sorted([draw(dates), draw(dates)])
     units = draw(st.none() | st.integers(0, 10**9))
-    yoy = draw(st.floats(-99.9, 1000, allow_nan=False).map(lambda x: round(x, 1)) if units is None else st.none() | st.floats(-99.9, 1000).map(lambda x: round(x, 1)))
+    yoy = draw(
+        st.floats(-99.9, 1000, allow_nan=False).map(lambda x: round(x, 1))
+        if units is None
+        else st.none() | st.floats(-99.9, 1000).map(lambda x: round(x, 1))
+    )
     return {
         "entity": draw(st.sampled_from(ENTITIES[entity_type])),
         "entity_type": entity_type,
@@ -52,7 +56,12 @@ def sales_rows(draw) -> dict:
         "units_qualifier": None if units is None else draw(st.sampled_from(UNITS_QUALIFIERS)),
         "reported_yoy_pct": yoy,
         "source_id": draw(st.sampled_from(["page_a", "page_b"])),
-        "quote": draw(st.none() | free_text.map(lambda text: text + (f" {units:,}" if units is not None else "") + (f" {abs(yoy):g}%" if yoy is not None else ""))),
+        "quote": draw(
+            st.none()
+            | free_text.map(
+                lambda text: text + (f" {units:,}" if units is not None else "") + (f" {abs(yoy):g}%" if yoy is not None else "")
+            )
+        ),
     }
 
 
@@ -112,4 +121,3 @@ def test_one_broken_field_is_rejected_naming_it(row, field, data):
     [(line, rules)] = rejected
     assert line == 2
     assert any(rule.startswith(f"{field}:") or rule.startswith(f"{field} must") for rule in rules), rules
-

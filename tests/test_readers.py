@@ -50,7 +50,9 @@ def test_readers_see_one_publish_at_a_time_and_never_block_a_run(outbound, landi
     assert outbound(*args).returncode == 0
     stop = tmp_path / "stop"
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(warehouse), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(warehouse), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(READERS)
     ]
     started = time.monotonic()
@@ -60,7 +62,8 @@ def test_readers_see_one_publish_at_a_time_and_never_block_a_run(outbound, landi
         for units in (101, 102):
             exports = landing / "exports.csv"
             exports.write_text(
-                exports.read_text(encoding="utf-8") + f"Chery Group,group,nev,2024-01-01,2024-0{units - 100}-28,{units},exact,,ref_nikkei_gwm_thailand,\n",
+                exports.read_text(encoding="utf-8")
+                + f"Chery Group,group,nev,2024-01-01,2024-0{units - 100}-28,{units},exact,,ref_nikkei_gwm_thailand,\n",
                 encoding="utf-8",
             )
             runs.append(outbound(*args))

@@ -24,7 +24,9 @@ def read(path: Path) -> list[dict[str, str]]:
 
 def documents() -> dict[str, str]:
     """source_id -> text of its article, for the sources that are documents."""
-    return {row["source_id"]: (SOURCES / row["document"]).read_text(encoding="utf-8") for row in read(SEEDS / "sources.csv") if row["document"]}
+    return {
+        row["source_id"]: (SOURCES / row["document"]).read_text(encoding="utf-8") for row in read(SEEDS / "sources.csv") if row["document"]
+    }
 
 
 @needs_shared
@@ -53,7 +55,16 @@ def test_reference_rows_are_all_in_the_plant_feed():
         for r in read(SEEDS / "plant_launches.csv")
     }
     for ref in read(REFERENCE):
-        key = (ref["group_name"], ref["brand"], ref["country"], ref["site"], ref["milestone"], ref["milestone_date"], ref["date_precision"], sources[ref["source_url"]])
+        key = (
+            ref["group_name"],
+            ref["brand"],
+            ref["country"],
+            ref["site"],
+            ref["milestone"],
+            ref["milestone_date"],
+            ref["date_precision"],
+            sources[ref["source_url"]],
+        )
         assert key in plants, ref
         row = plants[key]
         assert row["assembly_mode"] == (ref["assembly_mode"] or "unknown")
