@@ -19,10 +19,11 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import manifest, quarantine, runlog
+from flows import findings, manifest, quarantine, runlog
 from flows.build import DbtBuild, dbt_build
 from flows.errors import FeedFileError, RejectedRowsError
 from flows.faults import pause_point
+from flows.findings import Finding
 from flows.load import FileLoad, SkippedFile, create_tables, feed_files, forget_file, load_file
 from flows.lock import remove_stale_builds, warehouse_lock
 from flows.manifest import LandingFile, Plan
@@ -105,11 +106,15 @@ def validate(build: Path, feed: str, refs: ReferenceData, run_id: str) -> tuple[
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def build_marts(build: Path, run_id: str) -> DbtBuild:
-    """Run dbt build: staging views, mart tables, data tests and unit tests."""
+def build_marts(build: Path, run_id: str) -> tuple[DbtBuild, list[Finding]]:
+    """Run dbt build (staging views, mart tables, data tests), then read the data-quality findings."""
     result = dbt_build(build, run_id)
-    get_run_logger().info("dbt: %s", result)
-    return result
+    logger = get_run_logger()
+    logger.info("dbt: %s", result)
+    found = findings.read(build)
+    for finding in found:
+        logger.warning("finding: %s", finding)
+    return result, found
 
 
 @task(name="publish-warehouse", cache_policy=NO_CACHE)
@@ -186,7 +191,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
             raise RejectedRowsError(
                 f"--strict: {len(rejections)} row(s) broke a rule; nothing was published:\n  " + "\n  ".join(map(str, rejections))
             )
-        dbt = build_marts(build, record.run_id)
+        dbt, found = build_marts(build, record.run_id)
         publish_warehouse(build, warehouse, record)
     finally:
         discard_build(build)
@@ -201,5 +206,13 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         for feed in FEEDS
     ]
     return RunSummary(
-        status="completed", warehouse=warehouse, plan=work, skipped=skipped, feeds=feeds, dbt=dbt, rejections=rejections, pruned=prune
+        status="completed",
+        warehouse=warehouse,
+        plan=work,
+        skipped=skipped,
+        feeds=feeds,
+        dbt=dbt,
+        findings=found,
+        rejections=rejections,
+        pruned=prune,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.build import DbtBuild
+from flows.findings import Finding
 from flows.load import SkippedFile
 from flows.manifest import Plan
 from flows.quarantine import Rejection
@@ -27,6 +28,7 @@ class RunSummary:
     skipped: list[SkippedFile]
     feeds: list[FeedSummary] = field(default_factory=list)
     dbt: DbtBuild | None = None
+    findings: list[Finding] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     pruned: bool = False
 
@@ -51,6 +53,11 @@ class RunSummary:
         lines.append(f"{'feed':<{width}}  files read  valid rows  rejected")
         lines += [f"{f.feed:<{width}}  {f.files_loaded:>10}  {f.rows_valid:>10}  {f.rows_rejected:>8}" for f in self.feeds]
         lines.append(f"dbt: {self.dbt}")
+        if self.findings:
+            lines.append(
+                f"data-quality findings ({len(self.findings)}, in marts.data_quality_findings; "
+                "`outbound explain data_quality_findings` shows their sources):\n  " + "\n  ".join(map(str, self.findings))
+            )
         lines.append(f"warehouse: {self.warehouse}")
         if self.rejections:
             lines.append(

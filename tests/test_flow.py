@@ -27,7 +27,7 @@ def test_run_prints_summary(published):
     assert "sales" in result.stdout and "plant_launches" in result.stdout
     assert f"warehouse: {warehouse}" in result.stdout
     assert "models built" in result.stdout and "data tests passed" in result.stdout
-    assert "valid rows" in result.stdout and "warning" not in result.stdout
+    assert "valid rows" in result.stdout and "row(s) rejected" not in result.stdout
 
 
 def test_brand_shares_of_chery_group(warehouse_sql):

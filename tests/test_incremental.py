@@ -95,7 +95,7 @@ def test_fixed_row_leaves_quarantine(outbound, landing, tmp_path):
 
     sales.write_text(good + EXTRA_ROW.format(units="7") + "\n", encoding="utf-8")
     fixed = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
-    assert fixed.returncode == 0 and "warning" not in fixed.stdout, fixed.output
+    assert fixed.returncode == 0 and "row(s) rejected" not in fixed.stdout, fixed.output
     assert query(warehouse, "select count(*) from quarantine.rejected_rows") == [(0,)]
     assert sales_rows(warehouse) == [("sales.csv", 7)]
     record = json.loads(Path(str(warehouse).replace(".duckdb", ".runs.jsonl")).read_text().splitlines()[-1])

@@ -35,3 +35,16 @@
         else 4
     end
 {%- endmacro %}
+
+
+{#
+    Latest day a milestone date can stand for: the date itself when day-precise, the last day of
+    its month (month precision) or year (year precision). The stored date is the earliest day.
+#}
+{% macro latest_possible_date(date_column, precision_column) -%}
+    case {{ precision_column }}
+        when 'month' then cast({{ dbt.last_day(date_column, 'month') }} as date)
+        when 'year' then cast({{ dbt.last_day(date_column, 'year') }} as date)
+        else {{ date_column }}
+    end
+{%- endmacro %}

@@ -1,28 +1,12 @@
--- One row per reported figure (metric, entity, entity_type, powertrain, period): sales and
--- exports stacked with a metric column; when several sources quote the same figure, keep
--- the most exact one (exact > approx > at_least), then the lowest source_id.
+-- One row per reported figure (metric, entity, entity_type, powertrain, period): when several
+-- sources quote the same figure, keep the most exact one (exact > approx > at_least), then the
+-- lowest source_id.
 
 with
 
-sales as (
-
-    select * from {{ ref('stg_landing__sales') }}
-
-),
-
-exports as (
-
-    select * from {{ ref('stg_landing__exports') }}
-
-),
-
 figures as (
 
-    select 'sales' as metric, sales.* from sales
-
-    union all
-
-    select 'exports' as metric, exports.* from exports
+    select * from {{ ref('int_all_reported_figures') }}
 
 ),
 
@@ -59,7 +43,8 @@ deduplicated as (
         units_qualifier,
         reported_yoy_pct,
         source_id,
-        quote
+        quote,
+        figure_ref
 
     from ranked
     where figure_rank = 1

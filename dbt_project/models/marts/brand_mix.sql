@@ -24,7 +24,9 @@ group_totals as (
         entity as group_name,
         period_start,
         period_end,
-        units as group_units
+        units as group_units,
+        figure_ref as total_figure_ref,
+        source_id as total_source_id
 
     from figures
     where metric = 'sales'
@@ -42,7 +44,9 @@ reported_parts as (
         'brand' as mix_dimension,
         figures.entity as segment,
         'Not broken out' as remainder_segment,
-        figures.units
+        figures.units,
+        figures.figure_ref,
+        figures.source_id
 
     from figures
     inner join brands
@@ -60,7 +64,9 @@ reported_parts as (
         'powertrain' as mix_dimension,
         'NEV' as segment,
         'Non-NEV' as remainder_segment,
-        units
+        units,
+        figure_ref,
+        source_id
 
     from figures
     where metric = 'sales'
@@ -76,7 +82,9 @@ reported_parts as (
         'channel' as mix_dimension,
         'Exports' as segment,
         'Domestic' as remainder_segment,
-        units
+        units,
+        figure_ref,
+        source_id
 
     from figures
     where metric = 'exports'
@@ -95,7 +103,9 @@ parts as (
         reported_parts.mix_dimension,
         reported_parts.segment,
         reported_parts.remainder_segment,
-        reported_parts.units
+        reported_parts.units,
+        {{ list_of(['reported_parts.figure_ref', 'group_totals.total_figure_ref']) }} as figure_refs,
+        {{ list_of(['reported_parts.source_id', 'group_totals.total_source_id']) }} as source_ids
 
     from group_totals
     inner join reported_parts
@@ -114,7 +124,10 @@ remainders as (
         group_units,
         mix_dimension,
         remainder_segment as segment,
-        cast(group_units - sum(units) as {{ dbt.type_bigint() }}) as units
+        cast(group_units - sum(units) as {{ dbt.type_bigint() }}) as units,
+        -- the total and every part subtracted from it
+        {{ merged_lists('figure_refs') }} as figure_refs,
+        {{ merged_lists('source_ids') }} as source_ids
 
     from parts
     group by
@@ -136,7 +149,9 @@ segments as (
         group_units,
         mix_dimension,
         segment,
-        units
+        units,
+        figure_refs,
+        source_ids
 
     from parts
 
@@ -149,7 +164,9 @@ segments as (
         group_units,
         mix_dimension,
         segment,
-        units
+        units,
+        figure_refs,
+        source_ids
 
     from remainders
     -- brands not broken out only show when something is left over
@@ -169,6 +186,8 @@ final as (
         units,
         cast(units as {{ type_double() }}) / nullif(group_units, 0) as share_of_group,
         group_units,
+        source_ids,
+        figure_refs,
         {{ run_id_stamp() }}
 
     from segments

@@ -24,6 +24,8 @@ candidate_priors as (
         prior_figure.period_start as prior_period_start,
         prior_figure.period_end as prior_period_end,
         prior_figure.units as prior_units,
+        prior_figure.figure_ref as prior_figure_ref,
+        prior_figure.source_id as prior_source_id,
         {{ is_same_period_a_year_earlier(
             'current_figure.period_start',
             'current_figure.period_end',
@@ -89,6 +91,8 @@ final as (
         chosen_priors.prior_period_end,
         figures.units_qualifier,
         figures.source_id,
+        {{ list_of(['figures.source_id', 'chosen_priors.prior_source_id']) }} as source_ids,
+        {{ list_of(['figures.figure_ref', 'chosen_priors.prior_figure_ref']) }} as figure_refs,
         {{ run_id_stamp() }}
 
     from figures

@@ -45,7 +45,9 @@ milestone_totals as (
         ) as countries_with_local_production,
         count(distinct country) as countries_with_milestones,
         min(milestone_date) as first_milestone_date,
-        max(milestone_date) as latest_milestone_date
+        max(milestone_date) as latest_milestone_date,
+        {{ merged_lists('source_ids') }} as source_ids,
+        {{ merged_lists('figure_refs') }} as figure_refs
 
     from timeline
     group by group_name
@@ -62,6 +64,8 @@ final as (
         milestone_totals.latest_milestone_date,
         milestone_totals.countries_with_milestones,
         site_totals.sites,
+        milestone_totals.source_ids,
+        milestone_totals.figure_refs,
         {{ run_id_stamp() }}
 
     from milestone_totals

@@ -69,6 +69,23 @@ milestones as (
 
 ),
 
+report_lineage as (
+
+    -- every report of the milestone, not only the chosen one: the others filled its gaps
+    select
+        group_name,
+        brand,
+        country,
+        site,
+        milestone,
+        {{ list_agg(figure_ref('plant_launches')) }} as figure_refs,
+        {{ list_agg('source_id') }} as source_ids
+
+    from plant_launches
+    group by {{ milestone_key }}
+
+),
+
 sequenced as (
 
     select
@@ -100,11 +117,19 @@ sequenced as (
         milestones.assembly_mode,
         milestones.annual_capacity,
         milestones.first_model,
-        milestones.source_id
+        milestones.source_id,
+        report_lineage.source_ids,
+        report_lineage.figure_refs
 
     from milestones
     left join countries
         on milestones.country = countries.country
+    inner join report_lineage
+        on milestones.group_name = report_lineage.group_name
+        and milestones.brand = report_lineage.brand
+        and milestones.country = report_lineage.country
+        and milestones.site = report_lineage.site
+        and milestones.milestone = report_lineage.milestone
 
 ),
 
@@ -139,6 +164,8 @@ final as (
         annual_capacity,
         first_model,
         source_id,
+        source_ids,
+        figure_refs,
         {{ run_id_stamp() }}
 
     from with_previous

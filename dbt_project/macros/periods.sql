@@ -1,0 +1,38 @@
+{#
+    Period arithmetic for reported figures. A period is (period_start, period_end); a null
+    period_start is a cumulative figure since the company began (it starts before any date).
+#}
+
+{#
+    Last day of the same period one year earlier: a period ending on a month end maps to the
+    same month's end a year earlier (Jan-Feb 2025 -> 29 Feb 2024), as in
+    is_same_period_a_year_earlier.
+#}
+{% macro year_earlier_period_end(period_end) -%}
+    case
+        when {{ period_end }} = {{ dbt.last_day(period_end, 'month') }}
+            then cast({{ dbt.last_day(dbt.dateadd('year', -1, period_end), 'month') }} as date)
+        else cast({{ dbt.dateadd('year', -1, period_end) }} as date)
+    end
+{%- endmacro %}
+
+
+{# True when the outer period contains the inner one (equal periods included). #}
+{% macro period_contains(outer_start, outer_end, inner_start, inner_end) -%}
+    (
+        (
+            {{ outer_start }} is null
+            or ({{ inner_start }} is not null and {{ outer_start }} <= {{ inner_start }})
+        )
+        and {{ inner_end }} <= {{ outer_end }}
+    )
+{%- endmacro %}
+
+
+{# True when the two periods are the same (null period_starts compare equal). #}
+{% macro same_period(first_start, first_end, second_start, second_end) -%}
+    (
+        {{ dbt.equals(first_start, second_start) }}
+        and {{ first_end }} = {{ second_end }}
+    )
+{%- endmacro %}

@@ -1,0 +1,83 @@
+-- A group's brands reporting more sales units, together, than the group's own total for the
+-- same period and powertrain.
+
+with
+
+figures as (
+
+    select * from {{ ref('int_reported_figures') }}
+    where metric = 'sales' and units is not null
+
+),
+
+brands as (
+
+    select * from {{ ref('stg_landing__brands') }}
+
+),
+
+brand_totals as (
+
+    select
+        brands.group_name,
+        figures.powertrain,
+        figures.period_start,
+        figures.period_end,
+        sum(figures.units) as brand_units,
+        {{ dbt.listagg(
+            "figures.entity || ' ' || " ~ format_units('figures.units'),
+            "', '",
+            'order by figures.units desc, figures.entity'
+        ) }} as brand_breakdown,
+        {{ list_agg('figures.figure_ref') }} as figure_refs,
+        {{ list_agg('figures.source_id') }} as source_ids
+
+    from figures
+    inner join brands
+        on figures.entity = brands.brand
+    where figures.entity_type = 'brand'
+    group by brands.group_name, figures.powertrain, figures.period_start, figures.period_end
+
+),
+
+group_totals as (
+
+    select * from figures
+    where entity_type = 'group'
+
+),
+
+findings as (
+
+    select
+        'brand_units_exceed_group' as check_name,
+        'warning' as severity,
+        group_totals.entity,
+        group_totals.period_start,
+        group_totals.period_end,
+        'The brands of ' || group_totals.entity || ' report ' || {{ format_units('brand_totals.brand_units') }}
+            || ' sales (' || {{ powertrain_text('group_totals.powertrain') }} || ') together for '
+            || {{ period_text('group_totals.period_start', 'group_totals.period_end') }}
+            || ' (' || brand_totals.brand_breakdown || '), '
+            || {{ format_units('brand_totals.brand_units - group_totals.units') }} || ' more than the group''s own total of '
+            || {{ figure_units_text('group_totals') }} || ' (sources: '
+            || {{ list_to_text(concat_lists('brand_totals.source_ids', list_of(['group_totals.source_id']))) }} || ').'
+            as details,
+        {{ concat_lists('brand_totals.source_ids', list_of(['group_totals.source_id'])) }} as source_ids,
+        {{ concat_lists('brand_totals.figure_refs', list_of(['group_totals.figure_ref'])) }} as figure_refs
+
+    from brand_totals
+    inner join group_totals
+        on brand_totals.group_name = group_totals.entity
+        and brand_totals.powertrain = group_totals.powertrain
+        and {{ same_period(
+            'brand_totals.period_start', 'brand_totals.period_end',
+            'group_totals.period_start', 'group_totals.period_end'
+        ) }}
+    where brand_totals.brand_units > group_totals.units
+        -- an 'at least' total can be larger than stated: exceeding it proves nothing
+        and coalesce(group_totals.units_qualifier, 'exact') <> 'at_least'
+
+)
+
+select * from findings

@@ -1,0 +1,104 @@
+-- The prior-period value a reported growth rate implies (units / (1 + rate / 100), for the same
+-- period one year earlier) cannot hold given another reported figure of the same series: it is
+-- larger than a figure for a period containing that prior period, or smaller than a figure for
+-- a period it contains. Reported rates are rounded to 0.1 point, so a pair is flagged only when
+-- the contradiction holds for any rate within 0.05 point of the reported one. A figure for
+-- exactly the prior period is left to reported_yoy_mismatch.
+
+with
+
+figures as (
+
+    select * from {{ ref('int_reported_figures') }}
+    where units is not null
+
+),
+
+implied as (
+
+    select
+        *,
+        cast(units as {{ type_double() }}) / (1 + reported_yoy_pct / 100) as implied_prior_units,
+        -- the smallest and largest prior the rounded rate allows
+        cast(units as {{ type_double() }}) / (1 + (reported_yoy_pct + 0.05) / 100) as implied_prior_low,
+        cast(units as {{ type_double() }}) / (1 + (reported_yoy_pct - 0.05) / 100) as implied_prior_high,
+        cast({{ dbt.dateadd('year', -1, 'period_start') }} as date) as prior_start,
+        {{ year_earlier_period_end('period_end') }} as prior_end
+
+    from figures
+    -- cumulative figures (null period_start) have no prior period
+    where reported_yoy_pct is not null
+        and reported_yoy_pct > -99.95
+        and period_start is not null
+
+),
+
+contradictions as (
+
+    select
+        implied.*,
+        other.units as other_units,
+        other.units_qualifier as other_units_qualifier,
+        other.period_start as other_start,
+        other.period_end as other_end,
+        other.source_id as other_source_id,
+        other.figure_ref as other_figure_ref,
+        case
+            when {{ period_contains('other.period_start', 'other.period_end', 'implied.prior_start', 'implied.prior_end') }}
+                then 'contains'
+            else 'contained'
+        end as relation
+
+    from implied
+    inner join figures as other
+        on implied.metric = other.metric
+        and implied.entity = other.entity
+        and implied.entity_type = other.entity_type
+        and implied.powertrain = other.powertrain
+    where not {{ same_period('other.period_start', 'other.period_end', 'implied.prior_start', 'implied.prior_end') }}
+        and (
+            (
+                -- a period containing the prior period: it counts at least the prior's units
+                {{ period_contains('other.period_start', 'other.period_end', 'implied.prior_start', 'implied.prior_end') }}
+                and implied.implied_prior_low > other.units
+                -- an 'at least' figure can be larger than stated
+                and coalesce(other.units_qualifier, 'exact') <> 'at_least'
+            )
+            or (
+                -- a period inside the prior period: it counts at most the prior's units
+                {{ period_contains('implied.prior_start', 'implied.prior_end', 'other.period_start', 'other.period_end') }}
+                and implied.implied_prior_high < other.units
+                -- 'at least' units imply an 'at least' prior
+                and coalesce(implied.units_qualifier, 'exact') <> 'at_least'
+            )
+        )
+
+),
+
+findings as (
+
+    select
+        'implied_prior_contradiction' as check_name,
+        'warning' as severity,
+        entity,
+        period_start,
+        period_end,
+        {{ figure_subject_text() }} || ' of ' || {{ figure_units_text() }} || ' for '
+            || {{ period_text('period_start', 'period_end') }} || ' at ' || {{ format_pct('reported_yoy_pct') }}
+            || ' year on year imply ' || {{ format_units('implied_prior_units') }} || ' for '
+            || {{ period_text('prior_start', 'prior_end') }} || ', '
+            || {{ format_units('abs(implied_prior_units - other_units)') }}
+            || case when relation = 'contains' then ' more than ' else ' less than ' end
+            || 'the ' || case other_units_qualifier when 'approx' then 'about ' when 'at_least' then 'at least ' else '' end
+            || {{ format_units('other_units') }} || ' reported for ' || {{ period_text('other_start', 'other_end') }}
+            || case when relation = 'contains' then ', a period that contains it' else ', a period within it' end
+            || ' (sources: ' || {{ list_to_text(list_of(['source_id', 'other_source_id'])) }} || ').'
+            as details,
+        {{ list_of(['source_id', 'other_source_id']) }} as source_ids,
+        {{ list_of(['figure_ref', 'other_figure_ref']) }} as figure_refs
+
+    from contradictions
+
+)
+
+select * from findings

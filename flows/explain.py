@@ -1,0 +1,90 @@
+"""`outbound explain`: where the numbers of chosen mart rows come from.
+
+For each chosen row: its values, then every figure it was computed from (its `figure_refs`), each
+with the source's title, publisher and date, and the quote that contains the figure or the
+address of the page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from flows.errors import OutboundError
+
+# Columns a person reads as the row's identity and numbers; the lineage lists are shown as figures.
+_HIDDEN = {"source_ids", "figure_refs", "run_id"}
+
+
+def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    if not warehouse.exists():
+        raise OutboundError(f"{warehouse}: no published warehouse yet; run `outbound run` first")
+    # Read-only, and no files or extensions: the --where condition is the user's SQL.
+    return duckdb.connect(str(warehouse), read_only=True, config={"enable_external_access": False})
+
+
+def explain(warehouse: Path, mart: str, where: str | None = None, limit: int = 20) -> str:
+    with _connect(warehouse) as con:
+        marts = [
+            name for (name,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()
+        ]
+        if mart not in marts:
+            raise OutboundError(f"no mart {mart!r}; the marts are: {', '.join(sorted(marts))}")
+        columns = [
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                [mart],
+            ).fetchall()
+        ]
+        shown = [name for name in columns if name not in _HIDDEN]
+        condition = where or "true"
+        try:
+            rows = con.execute(
+                f"select {', '.join(shown)}, figure_refs from marts.{mart} where {condition} order by all limit {int(limit) + 1}"
+            ).fetchall()
+        except duckdb.Error as error:
+            raise OutboundError(f"--where {condition!r}: {error}") from None
+        refs = sorted({ref for row in rows for ref in row[-1]})
+        figures = _figures(con, refs)
+    if not rows:
+        return f"no row of marts.{mart} matches {condition}"
+    lines = []
+    for number, row in enumerate(rows[:limit], start=1):
+        values = ", ".join(f"{name}={_show(value)}" for name, value in zip(shown, row[:-1], strict=True) if value is not None)
+        lines.append(f"{number}. {values}")
+        lines.append(f"   computed from {len(row[-1])} figure(s):")
+        for ref in row[-1]:
+            lines += ["   - " + line for line in figures.get(ref, [f"{ref} (no longer in the warehouse)"])]
+    if len(rows) > limit:
+        lines.append(f"(more rows match; showing the first {limit}: narrow --where)")
+    return "\n".join(lines)
+
+
+def _figures(con: duckdb.DuckDBPyConnection, refs: list[str]) -> dict[str, list[str]]:
+    """Each figure as a few lines: what it says, its source, and its quote or address."""
+    if not refs:
+        return {}
+    rows = con.execute(
+        """
+        select figure.figure_ref, figure.description, source.source_id, source.title, source.publisher,
+            source.published_on, figure.quote, source.url, source.document_name
+        from intermediate.int_figures as figure
+        left join staging.stg_landing__sources as source using (source_id)
+        where figure.figure_ref in (select unnest($refs))
+        """,
+        {"refs": refs},
+    ).fetchall()
+    described = {}
+    for ref, description, source_id, title, publisher, published_on, quote, url, document in rows:
+        origin = ", ".join(str(part) for part in (title, publisher, published_on) if part) or "untitled"
+        evidence = f'quote: "{quote}"' if quote else f"address: {url}" if url else f"document: {document}"
+        described[ref] = [description, f"  source {source_id}: {origin}", f"  {evidence}", f"  row: {ref}"]
+    return described
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
