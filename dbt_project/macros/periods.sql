@@ -36,3 +36,15 @@
         and {{ first_end }} = {{ second_end }}
     )
 {%- endmacro %}
+
+
+{#
+    Join condition: two reported figures of the same series (metric, entity, entity_type,
+    powertrain), the figures a growth rate or a consistency check compares.
+#}
+{% macro same_series(left, right) -%}
+    {{ left }}.metric = {{ right }}.metric
+        and {{ left }}.entity = {{ right }}.entity
+        and {{ left }}.entity_type = {{ right }}.entity_type
+        and {{ left }}.powertrain = {{ right }}.powertrain
+{%- endmacro %}

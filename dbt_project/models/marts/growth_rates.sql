@@ -35,10 +35,7 @@ candidate_priors as (
 
     from figures as current_figure
     inner join figures as prior_figure
-        on current_figure.metric = prior_figure.metric
-        and current_figure.entity = prior_figure.entity
-        and current_figure.entity_type = prior_figure.entity_type
-        and current_figure.powertrain = prior_figure.powertrain
+        on {{ same_series('current_figure', 'prior_figure') }}
         and prior_figure.period_end < current_figure.period_start
         and prior_figure.period_end >= {{ dbt.dateadd('year', -1, 'current_figure.period_start') }}
     where prior_figure.period_start is not null
@@ -98,10 +95,7 @@ final as (
     from figures
     -- chosen priors only exist for figures with a period_start, so plain equality is enough
     left join chosen_priors
-        on figures.metric = chosen_priors.metric
-        and figures.entity = chosen_priors.entity
-        and figures.entity_type = chosen_priors.entity_type
-        and figures.powertrain = chosen_priors.powertrain
+        on {{ same_series('figures', 'chosen_priors') }}
         and figures.period_start = chosen_priors.period_start
         and figures.period_end = chosen_priors.period_end
 

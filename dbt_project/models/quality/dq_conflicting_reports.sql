@@ -31,10 +31,7 @@ pairs as (
 
     from figures as first_report
     inner join figures as second_report
-        on first_report.metric = second_report.metric
-        and first_report.entity = second_report.entity
-        and first_report.entity_type = second_report.entity_type
-        and first_report.powertrain = second_report.powertrain
+        on {{ same_series('first_report', 'second_report') }}
         and {{ same_period(
             'first_report.period_start', 'first_report.period_end',
             'second_report.period_start', 'second_report.period_end'

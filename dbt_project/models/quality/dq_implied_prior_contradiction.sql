@@ -51,10 +51,7 @@ contradictions as (
 
     from implied
     inner join figures as other
-        on implied.metric = other.metric
-        and implied.entity = other.entity
-        and implied.entity_type = other.entity_type
-        and implied.powertrain = other.powertrain
+        on {{ same_series('implied', 'other') }}
     where not {{ same_period('other.period_start', 'other.period_end', 'implied.prior_start', 'implied.prior_end') }}
         and (
             (

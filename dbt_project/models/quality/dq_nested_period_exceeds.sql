@@ -31,10 +31,7 @@ findings as (
 
     from figures as inner_figure
     inner join figures as outer_figure
-        on inner_figure.metric = outer_figure.metric
-        and inner_figure.entity = outer_figure.entity
-        and inner_figure.entity_type = outer_figure.entity_type
-        and inner_figure.powertrain = outer_figure.powertrain
+        on {{ same_series('inner_figure', 'outer_figure') }}
     where {{ period_contains(
             'outer_figure.period_start', 'outer_figure.period_end',
             'inner_figure.period_start', 'inner_figure.period_end'
