@@ -1,11 +1,19 @@
-"""Build: run `dbt build` (models, data tests, unit tests) on the run's private build file."""
+"""Build: run `dbt build` (models and data tests) on the run's private build file.
+
+dbt runs in-process (once per flow run); the flow then shows each model and test as a task of its
+own, built from dbt's run results (flows.run.report_dbt_node).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+
+import duckdb
 
 from flows.errors import BuildError
 from flows.faults import pause_point
@@ -21,13 +29,50 @@ _FAILED = {"error", "fail", "runtime error"}
 
 
 @dataclass(frozen=True)
-class DbtBuild:
-    """What dbt built and tested: counts of nodes per (resource type, status)."""
+class NodeResult:
+    """One dbt node's outcome in a build: a row of ops.dbt_results."""
 
-    counts: Counter = field(default_factory=Counter)
+    unique_id: str
+    resource_type: str
+    name: str
+    relation: str | None  # schema.name of what a model built
+    materialized: str | None  # table, view, ... (models only)
+    status: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    execution_seconds: float
+    rows_affected: int | None
+    failures: int | None  # failing rows of a data test
+    message: str | None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in _FAILED
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    """What dbt built and tested, node by node."""
+
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None  # dbt could not run at all (a parse or connection error)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter((node.resource_type, node.status) for node in self.nodes)
 
     def count(self, resource_type: str, *statuses: str) -> int:
         return sum(n for (kind, status), n in self.counts.items() if kind == resource_type and status in statuses)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{node.resource_type} {node.name}: {node.message}" for node in self.nodes if node.failed]
+
+    def raise_for_failures(self) -> None:
+        if self.error is not None:
+            raise BuildError(f"dbt build could not run: {self.error}")
+        if self.failures:
+            raise BuildError("dbt build failed; nothing was published:\n  " + "\n  ".join(self.failures))
 
     def __str__(self) -> str:
         models = self.count("model", "success")
@@ -37,10 +82,11 @@ class DbtBuild:
 
 
 def dbt_build(database: Path, run_id: str) -> DbtBuild:
-    """Run `dbt build` (models and data tests) in-process against `database`; raise BuildError naming what failed.
+    """Run `dbt build` (models and data tests) in-process against `database`.
 
     The run id is stamped on every mart row (env var OUTBOUND_RUN_ID), so a reader can tell that
-    the marts it reads in one query come from one publish.
+    the marts it reads in one query come from one publish. Failures are in the result, not raised:
+    the caller records them first (ops.dbt_results), then calls `raise_for_failures`.
     """
     from dbt.cli.main import dbtRunner  # dbt is slow to import: only when a build runs.
 
@@ -52,17 +98,39 @@ def dbt_build(database: Path, run_id: str) -> DbtBuild:
     args += ["--exclude-resource-type", "unit_test"]
     result = dbtRunner(callbacks=[_pause_after_first_node]).invoke(args)
     if result.exception is not None:
-        raise BuildError(f"dbt build could not run: {result.exception}")
-    counts: Counter = Counter()
-    failures = []
-    for node_result in result.result.results:
-        status = str(node_result.status)
-        counts[(node_result.node.resource_type, status)] += 1
-        if status in _FAILED:
-            failures.append(f"{node_result.node.resource_type} {node_result.node.name}: {node_result.message}")
-    if failures or not result.success:
-        raise BuildError("dbt build failed; nothing was published:\n  " + "\n  ".join(failures or ["see dbt_project/logs/dbt.log"]))
-    return DbtBuild(counts)
+        return DbtBuild(error=str(result.exception))
+    return DbtBuild(_with_table_rows(database, [_node_result(node_result) for node_result in result.result.results]))
+
+
+def _with_table_rows(database: Path, nodes: list[NodeResult]) -> list[NodeResult]:
+    """Fill rows_affected for the tables dbt built: dbt-duckdb does not report it for `create table as`."""
+    tables = [node for node in nodes if node.materialized == "table" and node.status == "success" and node.rows_affected is None]
+    if not tables:
+        return nodes
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = {node.unique_id: con.execute(f"select count(*) from {node.relation}").fetchall()[0][0] for node in tables}
+    return [dataclasses.replace(node, rows_affected=rows[node.unique_id]) if node.unique_id in rows else node for node in nodes]
+
+
+def _node_result(node_result) -> NodeResult:
+    node = node_result.node
+    timings = [timing for timing in node_result.timing if timing.started_at is not None]
+    response = node_result.adapter_response or {}
+    rows = response.get("rows_affected")
+    return NodeResult(
+        unique_id=node.unique_id,
+        resource_type=str(node.resource_type),
+        name=node.name,
+        relation=f"{node.schema}.{node.alias}" if node.resource_type == "model" else None,
+        materialized=node.config.materialized if node.resource_type == "model" else None,
+        status=str(node_result.status),
+        started_at=min((t.started_at for t in timings), default=None),
+        completed_at=max((t.completed_at for t in timings if t.completed_at), default=None),
+        execution_seconds=round(float(node_result.execution_time or 0.0), 3),
+        rows_affected=rows if isinstance(rows, int) and rows >= 0 else None,
+        failures=node_result.failures,
+        message=node_result.message,
+    )
 
 
 def _pause_after_first_node(event) -> None:

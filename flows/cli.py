@@ -29,6 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", action="store_true", help="rebuild the warehouse from the landing files alone")
     run.add_argument("--prune", action="store_true", help="drop the rows of files that are gone from the landing directory")
 
+    serve = commands.add_parser(
+        "serve", help="serve the flow as deployment outbound/daily on the Prefect API in PREFECT_API_URL, until stopped"
+    )
+    serve.add_argument("--cron", default="0 6 * * *", help="when scheduled runs start (default: '0 6 * * *', daily at 06:00)")
+    serve.add_argument("--timezone", default="UTC", help="time zone of --cron (default: UTC)")
+    serve.add_argument("--landing", default="seeds", metavar="DIR", help="landing directory of the runs (default: seeds)")
+    serve.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
+    serve.add_argument("--strict", action="store_true", help="runs fail, publishing nothing, if any row breaks a rule")
+    serve.add_argument("--full-refresh", action="store_true", help="runs rebuild the warehouse from the landing files alone")
+
     status = commands.add_parser("status", help="print the ingestion manifest and the last runs")
     status.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     status.add_argument("--runs", type=int, default=10, metavar="N", help="how many runs to show (default: 10)")
@@ -59,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             from flows.status import rejects
 
             print(rejects(_warehouse(args), args.feed))
+        elif args.command == "serve":
+            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+            from flows.serve import serve
+
+            serve(args.cron, args.landing, str(_warehouse(args)), args.strict, args.full_refresh, args.timezone)
         else:
             # The warehouse works offline: no Prefect telemetry (its failures would clutter the log).
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -26,5 +26,17 @@ class PublishError(OutboundError):
     """The build passed but could not replace the published warehouse; the old one stays."""
 
 
-class WarehouseBusyError(OutboundError):
+class TransientError(OutboundError):
+    """A failure that can pass if the same step is tried again a little later: its task retries."""
+
+
+class WarehouseBusyError(TransientError):
     """Another run holds the warehouse: runs are one at a time (DuckDB has one writer)."""
+
+
+class WarehouseFileLockedError(TransientError):
+    """Another process (a DuckDB client opened read-write, say) holds the published warehouse file."""
+
+
+class LandingFileChangingError(TransientError):
+    """A landing file changed while it was read: it is still being written."""

@@ -17,21 +17,35 @@ from flows.errors import WarehouseBusyError
 from flows.publish import BUILD_GLOB
 
 
-@contextmanager
-def warehouse_lock(warehouse: Path) -> Iterator[None]:
-    """Hold the warehouse folder for this run; fail at once if another run holds it."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    folder = os.open(warehouse.parent, os.O_RDONLY)
-    try:
+class WarehouseLock:
+    """The warehouse folder held by this run until `release()` (or the process ends)."""
+
+    def __init__(self, warehouse: Path) -> None:
+        """Take the lock, or raise WarehouseBusyError at once if another run holds it (the caller retries)."""
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        self._folder: int | None = os.open(warehouse.parent, os.O_RDONLY)
         try:
-            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self.release()
             raise WarehouseBusyError(
                 f"{warehouse.parent}: another outbound run is building this warehouse; try again when it ends"
             ) from None
-        yield
+
+    def release(self) -> None:
+        if self._folder is not None:
+            os.close(self._folder)  # releases the lock
+            self._folder = None
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path) -> Iterator[WarehouseLock]:
+    """Hold the warehouse folder for the `with` block; fail at once if another run holds it."""
+    lock = WarehouseLock(warehouse)
+    try:
+        yield lock
     finally:
-        os.close(folder)  # releases the lock
+        lock.release()
 
 
 def remove_stale_builds(warehouse: Path) -> list[Path]:

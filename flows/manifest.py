@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from flows.build import DBT_PROJECT_DIR, REPO_DIR
+from flows.errors import LandingFileChangingError, WarehouseFileLockedError
 
 TABLE = "ops.manifest"
 PUBLICATION = "ops.publication"
@@ -70,10 +71,22 @@ class LandingFile:
     path: Path
     sha256: str
     size_bytes: int
+    mtime_ns: int = 0
 
     @classmethod
     def of(cls, feed: str, path: Path) -> LandingFile:
-        return cls(feed, path, sha256_of(path), path.stat().st_size)
+        """Hash a landing file; raise LandingFileChangingError if it changes meanwhile (it is still being written)."""
+        before = path.stat()
+        digest = sha256_of(path)
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            raise LandingFileChangingError(f"{path}: the file changed while it was read; it is still being written")
+        return cls(feed, path, digest, after.st_size, after.st_mtime_ns)
+
+    def is_unchanged_on_disk(self) -> bool:
+        """True if the file still has the size and modification time it had when hashed."""
+        now = self.path.stat()
+        return (now.st_size, now.st_mtime_ns) == (self.size_bytes, self.mtime_ns)
 
 
 @dataclass(frozen=True)
@@ -108,7 +121,11 @@ def read_published(warehouse: Path) -> tuple[dict[str, KnownFile], str | None]:
     """The published warehouse's manifest and code version (empty and None if there is none)."""
     if not warehouse.exists():
         return {}, None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:  # another process has the file open read-write
+        raise WarehouseFileLockedError(f"{warehouse}: the published warehouse is held by another process: {error}") from None
+    with con:
         tables = {name for (name,) in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
         if not {TABLE, PUBLICATION} <= tables:
             return {}, None

@@ -10,6 +10,7 @@ warehouse and replaces it only when the whole build and its dbt tests passed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from pathlib import Path
@@ -19,15 +20,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import findings, manifest, quarantine, runlog
-from flows.build import DbtBuild, dbt_build
-from flows.errors import FeedFileError, RejectedRowsError
+from flows import artifacts, dbt_results, findings, freshness, manifest, quarantine, runlog
+from flows.build import DbtBuild, NodeResult, dbt_build
+from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError
 from flows.faults import pause_point
 from flows.findings import Finding
 from flows.load import FileLoad, SkippedFile, create_tables, feed_files, forget_file, load_file
-from flows.lock import remove_stale_builds, warehouse_lock
+from flows.lock import WarehouseLock, remove_stale_builds
 from flows.manifest import LandingFile, Plan
 from flows.publish import discard_build, prepare_build, publish
+from flows.retries import TRANSIENT_RETRIES
 from flows.summary import FeedSummary, RunSummary
 from flows.validate import FeedValidation, validate_feed
 from schemas import FEEDS, ReferenceData
@@ -35,13 +37,24 @@ from schemas import FEEDS, ReferenceData
 DEFAULT_LANDING = "seeds"
 DEFAULT_WAREHOUSE = "warehouse/outbound.duckdb"
 WAREHOUSE_ENV = "OUTBOUND_WAREHOUSE"
+# A run that takes longer than this is stuck (the seeds take seconds, ten million rows a minute or two).
+TIMEOUT_SECONDS = int(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "3600"))
 
 
 def default_warehouse() -> str:
     return os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
 
 
-@task(name="plan-ingestion", cache_policy=NO_CACHE)
+@task(name="acquire-warehouse", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
+def acquire_warehouse(warehouse: Path) -> WarehouseLock:
+    """Take the warehouse folder's lock (retried while another run holds it) and clear killed runs' debris."""
+    lock = WarehouseLock(warehouse)
+    for stale in remove_stale_builds(warehouse):
+        get_run_logger().warning("removed %s, left by a run that was killed", stale)
+    return lock
+
+
+@task(name="plan-ingestion", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
 def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool) -> tuple[Plan, list[SkippedFile]]:
     """Hash every landing file and compare it with the published manifest."""
     files, skipped = [], []
@@ -81,14 +94,23 @@ def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool) -> Path:
     return build
 
 
-@task(name="load-feed", task_run_name="load {feed}", cache_policy=NO_CACHE)
+@task(name="load-feed", task_run_name="load {feed}", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
 def load_feed(build: Path, feed: str, files: list[LandingFile], run_id: str) -> list[FileLoad]:
-    """Read the new and changed landing files of one feed into loaded.<feed>."""
+    """Read the new and changed landing files of one feed into loaded.<feed>.
+
+    A file that changes while it is read is still being written: the task fails and Prefect
+    retries it, reading (and hashing) the file again from the start.
+    """
     columns = FEEDS[feed].csv_columns()
     loads = []
     with duckdb.connect(str(build)) as con:
         for file in files:
+            if not file.is_unchanged_on_disk():  # changed since it was planned: hash what is there now
+                file = LandingFile.of(feed, file.path)
+            forget_file(con, feed, str(file.path))  # rows of an earlier, interrupted attempt
             loads.append(load_file(con, feed, file.path, columns, run_id))
+            if not file.is_unchanged_on_disk():
+                raise LandingFileChangingError(f"{file.path}: the file changed while it was loaded; it is still being written")
             manifest.record(con, file, run_id)
             get_run_logger().info("%s: %d rows read, %d unreadable", file.path, loads[-1].rows_loaded, loads[-1].rows_rejected)
             pause_point("load")
@@ -106,15 +128,33 @@ def validate(build: Path, feed: str, refs: ReferenceData, run_id: str) -> tuple[
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def build_marts(build: Path, run_id: str) -> tuple[DbtBuild, list[Finding]]:
-    """Run dbt build (staging views, mart tables, data tests), then read the data-quality findings."""
+def build_marts(build: Path, warehouse: Path, run_id: str) -> tuple[DbtBuild, list[Finding]]:
+    """Run dbt build (staging views, mart tables, data tests; each a task of its own), then read the findings."""
     result = dbt_build(build, run_id)
+    dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
+    report_dbt_node.map(result.nodes).wait()
+    artifacts.post_dbt_results(result)
+    result.raise_for_failures()
     logger = get_run_logger()
     logger.info("dbt: %s", result)
     found = findings.read(build)
     for finding in found:
         logger.warning("finding: %s", finding)
+    artifacts.post_mart_rows(artifacts.mart_row_counts(build))
+    artifacts.post_findings(found)
     return result, found
+
+
+@task(name="dbt-node", task_run_name="{node.resource_type} {node.name}", cache_policy=NO_CACHE)
+def report_dbt_node(node: NodeResult) -> str:
+    """One dbt model or test as dbt ran it, built from its run result: fails if the node failed."""
+    rows = f", {node.rows_affected:,} rows" if node.rows_affected is not None else ""
+    failing = f", {node.failures} failing row(s)" if node.failures else ""
+    what = f"{node.materialized} {node.relation}" if node.relation else node.name
+    get_run_logger().info("%s: %s in %.2f s%s%s", what, node.status, node.execution_seconds, rows, failing)
+    if node.failed:
+        raise BuildError(f"{node.resource_type} {node.name}: {node.message}")
+    return node.status
 
 
 @task(name="publish-warehouse", cache_policy=NO_CACHE)
@@ -123,13 +163,26 @@ def publish_warehouse(build: Path, warehouse: Path, record: runlog.RunRecord) ->
     with duckdb.connect(str(build)) as con:
         manifest.stamp(con, record.run_id)
         runlog.copy_into(con, warehouse, record)
+        dbt_results.copy_into(con, warehouse)
     publish(build, warehouse)
     get_run_logger().info("published %s", warehouse)
 
 
+@task(name="check-freshness", cache_policy=NO_CACHE)
+def check_freshness(warehouse: Path) -> list[freshness.Freshness]:
+    """Warn about feeds that have had no new file for longer than their threshold (dbt source freshness)."""
+    found = freshness.check(warehouse)
+    for feed in found:
+        if feed.status in {"warn", "error"}:
+            get_run_logger().warning("stale feed: %s", feed)
+    if found:
+        artifacts.post_freshness(found)
+    return found
+
+
 # The warehouse default is read from the environment when the flow is defined, so the Prefect UI
 # shows the path a run will publish to.
-@flow(name="outbound")
+@flow(name="outbound", timeout_seconds=TIMEOUT_SECONDS)
 def outbound(
     landing: str = DEFAULT_LANDING,
     warehouse: str = default_warehouse(),
@@ -146,12 +199,12 @@ def outbound(
     are no longer in the landing directory (they are kept otherwise).
     """
     landing_dir, warehouse_path = Path(landing), Path(warehouse)
-    run_id = str(flow_run.get_id() or uuid.uuid4())
+    flow_run_id = flow_run.get_id()
+    run_id = str(flow_run_id or uuid.uuid4())
     parameters = {"landing": landing, "warehouse": warehouse, "strict": strict, "full_refresh": full_refresh, "prune": prune}
-    with warehouse_lock(warehouse_path):
-        for stale in remove_stale_builds(warehouse_path):
-            get_run_logger().warning("removed %s, left by a run that was killed", stale)
-        record = runlog.RunRecord(run_id, parameters)
+    lock = acquire_warehouse(warehouse_path)
+    try:
+        record = runlog.RunRecord(run_id, parameters, trigger=_trigger(), flow_run_id=flow_run_id)
         runlog.append(warehouse_path, record)
         try:
             summary = _run(landing_dir, warehouse_path, strict, prune, record)
@@ -159,9 +212,23 @@ def outbound(
             runlog.append(warehouse_path, record.finish("failed", str(error)))
             raise
         runlog.append(warehouse_path, record.finish(summary.status))
+        summary = dataclasses.replace(summary, freshness=check_freshness(warehouse_path))
+    finally:
+        lock.release()
     if summary.rejections:
         get_run_logger().warning("%d row(s) in quarantine:\n  %s", len(summary.rejections), "\n  ".join(map(str, summary.rejections)))
     return summary
+
+
+def _trigger() -> str:
+    """How this run started: `schedule` or `deployment` (a run of outbound/daily), else `manual` (the CLI, Python)."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    run = context.flow_run if context else None
+    if run is None or run.deployment_id is None:
+        return "manual"
+    return "schedule" if run.auto_scheduled else "deployment"
 
 
 def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runlog.RunRecord) -> RunSummary:
@@ -187,24 +254,18 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
             rejections = quarantine.rejections(con)
         record.rows_loaded = sum(v.rows_valid for v in validations.values())
         record.rows_rejected = len(rejections)
+        feeds = _feed_summaries(loads, validations, rejections)
+        with duckdb.connect(str(build), read_only=True) as con:
+            artifacts.post_validation(feeds, artifacts.top_failed_rules(con))
         if strict and rejections:
             raise RejectedRowsError(
                 f"--strict: {len(rejections)} row(s) broke a rule; nothing was published:\n  " + "\n  ".join(map(str, rejections))
             )
-        dbt, found = build_marts(build, record.run_id)
+        dbt, found = build_marts(build, warehouse, record.run_id)
         publish_warehouse(build, warehouse, record)
     finally:
         discard_build(build)
 
-    feeds = [
-        FeedSummary(
-            feed=feed,
-            files_loaded=len(loads[feed]),
-            rows_valid=validations[feed].rows_valid,
-            rows_rejected=sum(1 for rejection in rejections if rejection.feed == feed),
-        )
-        for feed in FEEDS
-    ]
     return RunSummary(
         status="completed",
         warehouse=warehouse,
@@ -216,3 +277,15 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         rejections=rejections,
         pruned=prune,
     )
+
+
+def _feed_summaries(loads: dict[str, list[FileLoad]], validations: dict[str, FeedValidation], rejections: list) -> list[FeedSummary]:
+    return [
+        FeedSummary(
+            feed=feed,
+            files_loaded=len(loads[feed]),
+            rows_valid=validations[feed].rows_valid,
+            rows_rejected=sum(1 for rejection in rejections if rejection.feed == feed),
+        )
+        for feed in FEEDS
+    ]

@@ -19,6 +19,7 @@ import duckdb
 RUNS_TABLE = "ops.runs"
 _COLUMNS = {
     "run_id": "VARCHAR",
+    "flow_run_id": "VARCHAR",
     "started_at": "TIMESTAMP",
     "finished_at": "TIMESTAMP",
     "status": "VARCHAR",
@@ -45,7 +46,8 @@ def log_path(warehouse: Path) -> Path:
 class RunRecord:
     run_id: str
     parameters: dict
-    trigger: str = "cli"
+    trigger: str = "manual"  # manual (CLI or Python), deployment (a run asked for) or schedule
+    flow_run_id: str | None = None  # the Prefect flow run, when the run has one
     started_at: str = field(default_factory=now)
     finished_at: str | None = None
     status: str = "running"

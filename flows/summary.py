@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flows.build import DbtBuild
 from flows.findings import Finding
+from flows.freshness import Freshness
 from flows.load import SkippedFile
 from flows.manifest import Plan
 from flows.quarantine import Rejection
@@ -31,12 +32,20 @@ class RunSummary:
     findings: list[Finding] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     pruned: bool = False
+    freshness: list[Freshness] = field(default_factory=list)
 
     @classmethod
     def no_op(cls, warehouse: Path, plan: Plan, skipped: list[SkippedFile]) -> RunSummary:
         return cls(status="no_op", warehouse=warehouse, plan=plan, skipped=skipped)
 
     def render(self) -> str:
+        return "\n".join([self._render_run(), *self._render_stale()])
+
+    def _render_stale(self) -> list[str]:
+        stale = [feed for feed in self.freshness if feed.status in {"warn", "error"}]
+        return [f"warning: stale feed: {feed}" for feed in stale]
+
+    def _render_run(self) -> str:
         plan = self.plan
         lines = [
             f"landing: {len(plan.new)} new, {len(plan.changed)} changed, {len(plan.unchanged)} unchanged, {len(plan.removed)} removed file(s)"

@@ -8,6 +8,7 @@ back to the ephemeral mode, and say so.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -172,3 +173,44 @@ def landing(tmp_path: Path) -> Path:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class PrefectApi:
+    """The Prefect REST API, read as the UI reads it (JSON over HTTP)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def call(self, method: str, path: str, body: dict | None = None):
+        request = urllib.request.Request(
+            f"{self.url}/{path.lstrip('/')}",
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def flow_run(self, flow_run_id: str) -> dict:
+        return self.call("GET", f"flow_runs/{flow_run_id}")
+
+    def artifacts(self, flow_run_id: str) -> dict[str, dict]:
+        found = self.call("POST", "artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}})
+        return {artifact["key"]: artifact for artifact in found}
+
+    def task_runs(self, flow_run_id: str) -> list[dict]:
+        runs, offset = [], 0
+        while batch := self.call(
+            "POST", "task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run_id]}}, "limit": 200, "offset": offset}
+        ):
+            runs += batch
+            offset += len(batch)
+        return runs
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_env) -> PrefectApi:
+    """The session's Prefect server API; tests that need one skip, saying why, where it could not start."""
+    if "PREFECT_API_URL" not in prefect_env:
+        pytest.skip("prefect server could not start here (see the session's server.log): no API to check runs against")
+    return PrefectApi(prefect_env["PREFECT_API_URL"])

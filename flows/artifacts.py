@@ -1,0 +1,120 @@
+"""What a run posts to Prefect as artifacts: validation per feed, dbt results, mart rows, findings, freshness.
+
+Each artifact has a fixed key, so the Prefect UI shows its history across runs (Artifacts page),
+as well as the copy on the flow run's own page. Called only inside a flow run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+from prefect.artifacts import create_markdown_artifact
+
+from flows.build import DbtBuild
+from flows.findings import Finding
+from flows.freshness import Freshness
+from flows.quarantine import TABLE as QUARANTINE
+from flows.summary import FeedSummary
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    def cell(value: object) -> str:
+        text = "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def top_failed_rules(con: duckdb.DuckDBPyConnection, per_feed: int = 3) -> dict[str, list[tuple[str, int]]]:
+    """The rules that rejected most rows, per feed, from the quarantine."""
+    rows = con.execute(
+        f"""
+        with rules as (
+            select feed, unnest(failed_rules) as rule from {QUARANTINE}
+        )
+        select feed, rule, count(*) as rows_rejected
+        from rules
+        group by feed, rule
+        qualify row_number() over (partition by feed order by count(*) desc, rule) <= ?
+        order by feed, rows_rejected desc, rule
+        """,
+        [per_feed],
+    ).fetchall()
+    top: dict[str, list[tuple[str, int]]] = {}
+    for feed, rule, count in rows:
+        top.setdefault(feed, []).append((rule, count))
+    return top
+
+
+def post_validation(feeds: list[FeedSummary], top_rules: dict[str, list[tuple[str, int]]]) -> None:
+    rows = [
+        (
+            feed.feed,
+            feed.files_loaded,
+            feed.rows_valid,
+            feed.rows_rejected,
+            "; ".join(f"{rule} ({n})" for rule, n in top_rules.get(feed.feed, [])),
+        )
+        for feed in feeds
+    ]
+    create_markdown_artifact(
+        key="outbound-validation",
+        markdown="## Validation per feed\n\n" + markdown_table(["feed", "files read", "valid rows", "rejected", "top failed rules"], rows),
+        description="Rows each feed holds after this run, the rows in quarantine and the rules that rejected most of them.",
+    )
+
+
+def post_dbt_results(build: DbtBuild) -> None:
+    counts = build.counts
+    summary = markdown_table(["resource", "status", "nodes"], sorted((kind, status, n) for (kind, status), n in counts.items()))
+    nodes = markdown_table(
+        ["node", "type", "status", "seconds", "rows", "message"],
+        (
+            (node.name, node.resource_type, node.status, f"{node.execution_seconds:.2f}", node.rows_affected, node.message)
+            for node in sorted(build.nodes, key=lambda node: (node.resource_type, node.name))
+        ),
+    )
+    create_markdown_artifact(
+        key="outbound-dbt-results",
+        markdown=f"## dbt build\n\n{build}\n\n{summary}\n\n### Node by node\n\n{nodes}",
+        description="Every dbt model and data test of this run's build: status and timing.",
+    )
+
+
+def mart_row_counts(database: Path) -> list[tuple[str, int]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        marts = [
+            name
+            for (name,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts' order by table_name").fetchall()
+        ]
+        return [(f"marts.{name}", con.execute(f'select count(*) from marts."{name}"').fetchall()[0][0]) for name in marts]
+
+
+def post_mart_rows(counts: list[tuple[str, int]]) -> None:
+    create_markdown_artifact(
+        key="outbound-mart-rows",
+        markdown="## Mart row counts\n\n" + markdown_table(["mart", "rows"], counts),
+        description="Rows in each published mart.",
+    )
+
+
+def post_findings(findings: list[Finding]) -> None:
+    table = markdown_table(["severity", "check", "entity", "details"], ((f.severity, f.check_name, f.entity, f.details) for f in findings))
+    create_markdown_artifact(
+        key="outbound-findings",
+        markdown=f"## Data-quality findings ({len(findings)})\n\n" + (table if findings else "None: the sources agree with each other."),
+        description="Where the sources contradict each other (marts.data_quality_findings).",
+    )
+
+
+def post_freshness(freshness: list[Freshness]) -> None:
+    rows = ((f.feed, f.last_loaded_at, f.age_text, f.warn_after_text, f.status) for f in freshness)
+    create_markdown_artifact(
+        key="outbound-freshness",
+        markdown="## Feed freshness\n\n" + markdown_table(["feed", "last new file", "age", "warn after", "status"], rows),
+        description="Time since each feed last brought a new or changed file, against the thresholds in dbt's __sources.yml.",
+    )
