@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--where", metavar="SQL", help="""a SQL condition choosing the rows, e.g. "segment = 'Chery'" """)
     explain.add_argument("--limit", type=int, default=20, metavar="N", help="at most this many rows (default: 20)")
     explain.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
+
+    report = commands.add_parser("report", help="write the marts as charts into one self-contained HTML file")
+    report.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
+    report.add_argument("--out", metavar="FILE", help="the HTML file to write (default: report.html beside the warehouse)")
     return parser
 
 
@@ -65,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             from flows.explain import explain
 
             print(explain(_warehouse(args), args.mart, args.where, args.limit))
+        elif args.command == "report":
+            from flows.report import write_report
+
+            warehouse = _warehouse(args)
+            print(write_report(warehouse, Path(args.out) if args.out else warehouse.with_name("report.html")))
         elif args.command == "rejects":
             from flows.status import rejects
 
