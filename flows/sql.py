@@ -137,7 +137,7 @@ def _relation(con: duckdb.DuckDBPyConnection, statement: str) -> duckdb.DuckDBPy
     except duckdb.Error as error:
         message = str(error)
     try:
-        con.execute(statement)
+        con.execute(statement).fetchall()  # fetched: an unfinished result would block the connection
     except duckdb.Error as error:
         message = str(error)
     raise SqlError(message)
