@@ -26,6 +26,8 @@ RUN_ID_ENV = "OUTBOUND_RUN_ID"
 
 # dbt node statuses that mean the build must not be published.
 _FAILED = {"error", "fail", "runtime error"}
+# The dbt nodes that do work in a build (and so are reported, as tasks and in ops.dbt_results).
+_RUN_TYPES = {"model", "test", "seed", "snapshot", "unit_test"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ def dbt_build(database: Path, run_id: str) -> DbtBuild:
     result = dbtRunner(callbacks=[_pause_after_first_node]).invoke(args)
     if result.exception is not None:
         return DbtBuild(error=str(result.exception))
-    return DbtBuild(_with_table_rows(database, [_node_result(node_result) for node_result in result.result.results]))
+    # Exposures and other nodes that only describe the project are "built" as no-ops: not reported.
+    ran = [_node_result(node_result) for node_result in result.result.results if node_result.node.resource_type in _RUN_TYPES]
+    return DbtBuild(_with_table_rows(database, ran))
 
 
 def _with_table_rows(database: Path, nodes: list[NodeResult]) -> list[NodeResult]:

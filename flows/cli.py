@@ -12,6 +12,11 @@ from flows.errors import OutboundError
 
 # Kept here as well as in flows.run, so that `outbound status` and `--help` need not import Prefect.
 WAREHOUSE_HELP = "published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
+FORMATS = ("table", "csv", "json", "markdown")  # as flows.sql.FORMATS, which imports DuckDB
+SQL_DESCRIPTION = (
+    "Run SQL on the published warehouse. The connection is read-only, with no access to files, network or extensions: "
+    "a query cannot change or leak anything. Marts can be named without their schema (brand_mix = marts.brand_mix)."
+)
 
 
 def _warehouse(args: argparse.Namespace) -> Path:
@@ -55,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write the marts as charts into one self-contained HTML file")
     report.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     report.add_argument("--out", metavar="FILE", help="the HTML file to write (default: report.html beside the warehouse)")
+
+    sql = commands.add_parser(
+        "sql", help="run SQL on the published warehouse, read-only (no query: an interactive prompt)", description=SQL_DESCRIPTION
+    )
+    sql.add_argument("query", nargs="?", help="""the SQL to run, e.g. "select * from marts.brand_mix" """)
+    sql.add_argument("-f", "--file", type=Path, metavar="FILE", help="run the SQL statements in FILE (e.g. analyses/*.sql)")
+    sql.add_argument("--format", choices=FORMATS, default="table", help="how to print results (default: table)")
+    sql.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
+
+    docs = commands.add_parser("docs", help="generate the documentation site of the marts (dbt docs, with the catalog); --serve shows it")
+    docs.add_argument("--output", type=Path, metavar="DIR", help="folder for the site (default: docs/ beside the warehouse)")
+    docs.add_argument("--serve", action="store_true", help="then serve it on http://127.0.0.1:PORT/ until Ctrl-C")
+    docs.add_argument("--port", type=int, default=8080, help="port for --serve (default: 8080; 0 picks a free one)")
+    docs.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     return parser
 
 
@@ -74,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
 
             warehouse = _warehouse(args)
             print(write_report(warehouse, Path(args.out) if args.out else warehouse.with_name("report.html")))
+        elif args.command == "sql":
+            from flows.sql import sql
+
+            return sql(_warehouse(args), args.query, args.file, args.format)
+        elif args.command == "docs":
+            from flows.docs import docs
+
+            docs(_warehouse(args), args.output, args.serve, args.port)
         elif args.command == "rejects":
             from flows.status import rejects
 

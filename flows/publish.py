@@ -3,6 +3,9 @@
 The build is a separate DuckDB file with the same name in a private folder beside the warehouse
 (same name, so views that name their catalog keep working; same folder's filesystem, so the
 rename is atomic). Readers see the old file or the new one, never a half-built one.
+
+Each publish also writes every mart as Parquet (flows/parquet.py), swapped in right after the
+warehouse, so a failed run leaves both the old warehouse and the old Parquet files in place.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows import parquet
 from flows.errors import PublishError
 from flows.faults import pause_point
 
@@ -37,11 +41,15 @@ def discard_build(build: Path) -> None:
 
 
 def publish(build: Path, warehouse: Path) -> None:
-    """Replace `warehouse` by `build` in one rename, after making the build self-contained."""
+    """Replace `warehouse` by `build` in one rename, after making the build self-contained;
+    then its marts as Parquet, written beforehand, in one more."""
+    marts_folder = build.parent / "parquet"
     # A checkpoint folds the write-ahead log into the file; the build must not need its .wal.
     with duckdb.connect(str(build)) as con:
         con.execute("checkpoint")
+        parquet.write_marts(con, marts_folder)
     pause_point("publish")
+    parquet.check_link(warehouse)
     if _wal(build).exists():
         raise PublishError(f"{build}: the build still has a write-ahead log; something holds it open")
     if _wal(warehouse).exists():
@@ -49,12 +57,23 @@ def publish(build: Path, warehouse: Path) -> None:
             f"{_wal(warehouse)} exists: a process is writing to the published warehouse directly; "
             "stop it (or remove the stale log) and run again"
         )
-    os.replace(build, warehouse)
+    staged = parquet.stage(marts_folder, warehouse, _run_id(build))
+    try:
+        os.replace(build, warehouse)
+    except OSError:
+        parquet.discard(staged)
+        raise
     directory = os.open(warehouse.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # the rename itself survives a crash
     finally:
         os.close(directory)
+    parquet.swap(warehouse, staged)
+
+
+def _run_id(build: Path) -> str:
+    """The run id in the build folder's name (see prepare_build)."""
+    return build.parent.name.rpartition(".build-")[2]
 
 
 def _wal(database: Path) -> Path:

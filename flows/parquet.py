@@ -1,0 +1,102 @@
+"""Every mart as a Parquet file, published together with the warehouse, for tools that read Parquet.
+
+Beside `outbound.duckdb`, the link `outbound.parquet` points at a folder of one publish,
+`.outbound.parquet-<run id>/`, holding `<mart>.parquet` for every table of schema `marts`:
+
+    warehouse/outbound.parquet -> .outbound.parquet-<run id>/{brand_mix,growth_rates,...}.parquet
+
+A publish writes the new set in full inside its private build folder, moves it beside the
+warehouse, and after the warehouse's own rename swaps the link in one more rename. A path through
+the link therefore always leads to one complete set, from one publish; a failed or killed run
+never touches the link. The set before stays on disk until the next publish, so a reader that
+resolved the link just before a swap can finish reading the files it chose.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from flows.errors import PublishError
+
+MARTS_SCHEMA = "marts"
+
+
+def parquet_link(warehouse: Path) -> Path:
+    """The stable path readers use: `<warehouse stem>.parquet` beside the warehouse."""
+    return warehouse.with_suffix(".parquet")
+
+
+def version_folder(warehouse: Path, version: str) -> Path:
+    """Where the set of one publish lives (hidden; readers go through the link)."""
+    link = parquet_link(warehouse)
+    return link.with_name(f".{link.name}-{version}")
+
+
+def write_marts(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
+    """Write every table of schema marts to `folder/<mart>.parquet`, each flushed to disk."""
+    folder.mkdir()
+    marts = [
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ? order by table_name",
+            [MARTS_SCHEMA],
+        ).fetchall()
+    ]
+    if not marts:
+        raise PublishError(f"no table in schema {MARTS_SCHEMA}: nothing to write as Parquet")
+    written = []
+    for mart in marts:
+        path = folder / f"{mart}.parquet"
+        target = str(path).replace("'", "''")
+        con.execute(f'copy "{MARTS_SCHEMA}"."{mart}" to \'{target}\' (format parquet)')
+        _fsync(path)
+        written.append(path)
+    _fsync(folder)
+    return written
+
+
+def check_link(warehouse: Path) -> None:
+    """Fail before anything is published if the link's path holds something that is not a link."""
+    link = parquet_link(warehouse)
+    if link.exists() and not link.is_symlink():
+        raise PublishError(f"{link} exists and is not a link made by outbound; move it away and run again")
+
+
+def stage(folder: Path, warehouse: Path, version: str) -> Path:
+    """Move a written set beside the warehouse (same filesystem: one rename), not yet visible."""
+    staged = version_folder(warehouse, version)
+    os.replace(folder, staged)
+    _fsync(staged.parent)
+    return staged
+
+
+def swap(warehouse: Path, staged: Path) -> None:
+    """Point the link at `staged` in one rename, then delete the sets older than the one before."""
+    link = parquet_link(warehouse)
+    previous = os.readlink(link) if link.is_symlink() else None
+    # A relative target: the warehouse folder can be moved or mounted elsewhere.
+    temporary = link.with_name(f".{link.name}.link-{staged.name}")
+    temporary.unlink(missing_ok=True)
+    os.symlink(staged.name, temporary)
+    os.replace(temporary, link)
+    _fsync(link.parent)
+    keep = {staged.name, previous}
+    for folder in link.parent.glob(f".{link.name}-*"):
+        if folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard(staged: Path) -> None:
+    shutil.rmtree(staged, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

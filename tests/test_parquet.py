@@ -1,0 +1,126 @@
+"""Every publish writes every mart as Parquet beside the warehouse: the same rows, read with a
+fresh DuckDB connection; swapped in with the warehouse, never before and never half; a run killed
+during publish leaves the previous set as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import query, sha256
+from tests.test_crash import wait_for_pause
+
+MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_summary", "localization_timeline"]
+
+
+def parquet_set(warehouse: Path) -> dict[str, str]:
+    """The files the link leads to, by name, with their content hashes."""
+    link = warehouse.with_suffix(".parquet")
+    return {path.name: sha256(path) for path in sorted(link.iterdir())}
+
+
+def assert_parquet_matches_warehouse(warehouse: Path) -> str:
+    """Each mart's Parquet file holds exactly the warehouse's rows; return the run id they carry."""
+    link = warehouse.with_suffix(".parquet")
+    assert sorted(path.name for path in link.iterdir()) == [f"{mart}.parquet" for mart in MARTS]
+    (published_run,) = query(warehouse, "select run_id from ops.publication")[0]
+    with duckdb.connect() as fresh:  # in memory: knows nothing of the warehouse
+        for mart in MARTS:
+            from_parquet = fresh.execute(f"select * from read_parquet('{link / mart}.parquet') order by all").fetchall()
+            from_warehouse = query(warehouse, f"select * from marts.{mart} order by all")
+            assert from_parquet == from_warehouse, mart
+            assert from_parquet, mart
+            columns = fresh.execute(
+                f"select name, type from parquet_schema('{link / mart}.parquet') where name != 'duckdb_schema'"
+            ).fetchall()
+            assert [name for name, _ in columns if name not in ("list", "element")] == [
+                name
+                for (name,) in query(
+                    warehouse, f"select column_name from duckdb_columns() where table_name = '{mart}' order by column_index"
+                )
+            ]
+            assert fresh.execute(f"select distinct run_id from read_parquet('{link / mart}.parquet')").fetchall() == [(published_run,)]
+    return published_run
+
+
+def test_parquet_files_hold_the_warehouses_rows(published):
+    warehouse, _ = published
+    run_id = assert_parquet_matches_warehouse(warehouse)
+
+    link = warehouse.with_suffix(".parquet")
+    assert link.is_symlink() and os.readlink(link) == f".outbound.parquet-{run_id}"  # relative: the folder can move
+    with duckdb.connect() as fresh:
+        shares = fresh.execute(
+            f"select segment, units from read_parquet('{link}/brand_mix.parquet') where mix_dimension = 'brand' order by units desc limit 2"
+        ).fetchall()
+    assert shares == [("Chery", 1543069), ("Jetour", 573739)]
+
+
+def test_parquet_is_replaced_with_the_warehouse_and_only_then(outbound, start_outbound, landing, tmp_path):
+    warehouse = tmp_path / "warehouse" / "outbound.duckdb"
+    args = ["run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    assert outbound(*args).returncode == 0
+    first_run = assert_parquet_matches_warehouse(warehouse)
+    first_set, first_warehouse = parquet_set(warehouse), sha256(warehouse)
+    link = warehouse.with_suffix(".parquet")
+    exports = landing / "exports.csv"
+    exports.write_text(
+        exports.read_text(encoding="utf-8") + "Chery Group,group,nev,2024-01-01,2024-11-30,4321,exact,,ref_nikkei_gwm_thailand,\n",
+        encoding="utf-8",
+    )
+
+    # Killed in publish, with the new Parquet files written: nothing of them is visible.
+    killed = start_outbound(*args, env={"OUTBOUND_PAUSE_AT": "publish"})
+    wait_for_pause(killed, "publish")
+    builds = list(warehouse.parent.glob(".outbound.duckdb.build-*"))
+    assert len(builds) == 1 and sorted(p.name for p in (builds[0] / "parquet").iterdir()) == [f"{m}.parquet" for m in MARTS]
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=30)
+    assert sha256(warehouse) == first_warehouse
+    assert os.readlink(link) == f".outbound.parquet-{first_run}" and parquet_set(warehouse) == first_set
+
+    stale = warehouse.parent / ".outbound.parquet-left-by-an-older-run"
+    stale.mkdir()
+    again = outbound(*args)
+
+    assert again.returncode == 0, again.output
+    second_run = assert_parquet_matches_warehouse(warehouse)
+    assert second_run != first_run and os.readlink(link) == f".outbound.parquet-{second_run}"
+    with duckdb.connect() as fresh:
+        assert fresh.execute(f"select count(*) from read_parquet('{link}/growth_rates.parquet') where units = 4321").fetchall() == [(1,)]
+    # The set before stays for readers that resolved the link just before the swap; older ones go.
+    assert sorted(path.name for path in warehouse.parent.glob(".outbound.parquet-*")) == sorted(
+        [f".outbound.parquet-{first_run}", f".outbound.parquet-{second_run}"]
+    )
+    previous = warehouse.parent / f".outbound.parquet-{first_run}"
+    assert {path.name: sha256(path) for path in sorted(previous.iterdir())} == first_set
+    assert not list(warehouse.parent.glob(".outbound.duckdb.build-*"))
+    assert not list(warehouse.parent.glob(".outbound.parquet.link-*"))
+
+
+def test_a_folder_in_the_links_place_fails_the_run_before_publishing(outbound, published, landing, tmp_path):
+    warehouse = tmp_path / "outbound.duckdb"
+    warehouse.write_bytes(published[0].read_bytes())
+    before = sha256(warehouse)
+    (tmp_path / "outbound.parquet").mkdir()  # not outbound's: never replaced
+    exports = landing / "exports.csv"
+    exports.write_text(
+        exports.read_text(encoding="utf-8") + "Chery Group,group,nev,2024-01-01,2024-11-30,4321,exact,,ref_nikkei_gwm_thailand,\n",
+        encoding="utf-8",
+    )
+
+    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
+
+    assert result.returncode == 1
+    assert f"{tmp_path / 'outbound.parquet'} exists and is not a link made by outbound" in result.stderr
+    assert sha256(warehouse) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "landing",
+        "outbound.dbt_results.jsonl",
+        "outbound.duckdb",
+        "outbound.parquet",
+        "outbound.runs.jsonl",
+    ]
