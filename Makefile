@@ -6,13 +6,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lock clean
+.PHONY: run test bench venv lock clean
 
 run: $(STAMP)
 	$(BIN)/outbound run
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Outbound against plain DuckDB doing the same work (ROWS=10000000 for the full run); figures under benchmarks/results/.
+ROWS ?= 1000000
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench --rows $(ROWS)
 
 venv: $(STAMP)
 

@@ -13,7 +13,7 @@ import duckdb
 from prefect.artifacts import create_markdown_artifact
 
 from flows.build import DbtBuild
-from flows.findings import Finding
+from flows.findings import Findings
 from flows.freshness import Freshness
 from flows.quarantine import TABLE as QUARANTINE
 from flows.summary import FeedSummary
@@ -102,11 +102,16 @@ def post_mart_rows(counts: list[tuple[str, int]]) -> None:
     )
 
 
-def post_findings(findings: list[Finding]) -> None:
-    table = markdown_table(["severity", "check", "entity", "details"], ((f.severity, f.check_name, f.entity, f.details) for f in findings))
+def post_findings(findings: Findings) -> None:
+    counts = markdown_table(["severity", "check", "findings"], findings.by_check)
+    table = markdown_table(
+        ["severity", "check", "entity", "details"], ((f.severity, f.check_name, f.entity, f.details) for f in findings.first)
+    )
+    shown = f"\n\nThe first {len(findings.first)} (all are in marts.data_quality_findings):" if findings.total > len(findings.first) else ""
     create_markdown_artifact(
         key="outbound-findings",
-        markdown=f"## Data-quality findings ({len(findings)})\n\n" + (table if findings else "None: the sources agree with each other."),
+        markdown=f"## Data-quality findings ({findings.total})\n\n"
+        + (f"{counts}{shown}\n\n{table}" if findings else "None: the sources agree with each other."),
         description="Where the sources contradict each other (marts.data_quality_findings).",
     )
 

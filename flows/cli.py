@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--serve", action="store_true", help="then serve it on http://127.0.0.1:PORT/ until Ctrl-C")
     docs.add_argument("--port", type=int, default=8080, help="port for --serve (default: 8080; 0 picks a free one)")
     docs.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
+    synth = commands.add_parser(
+        "synth", help="write a synthetic landing set (marked synthetic in its sources) for benchmarks and scale tests"
+    )
+    synth.add_argument("--rows", type=int, required=True, help="sales rows to write (exports get a tenth as many)")
+    synth.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the feeds' CSV files into")
+    synth.add_argument("--seed", type=int, default=42, help="the same seed writes the same bytes (default: 42)")
+    synth.add_argument(
+        "--bad-fraction", type=float, default=0.0, metavar="F", help="break this share of sales and exports rows, in varied ways (0 to 1)"
+    )
     return parser
 
 
@@ -105,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             from flows.status import rejects
 
             print(rejects(_warehouse(args), args.feed))
+        elif args.command == "synth":
+            from flows.synth import write
+
+            written = write(args.out, args.rows, args.seed, args.bad_fraction)
+            rows = ", ".join(f"{feed} {count:,}" for feed, count in written.rows.items())
+            print(f"{written.folder}: {rows} rows; {written.total_bad:,} broken on purpose (see synth.json)")
         elif args.command == "serve":
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             from flows.serve import serve

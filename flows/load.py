@@ -148,35 +148,40 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
         raise FeedFileError(path, f"line {bad_encoding}: not valid UTF-8; save the file as UTF-8")
 
     _number_records(con, path)
+    # One pass reads each value as its type and tells whether the row is whole; the messages and
+    # the raw text are built only for the rows that are not (a handful, or millions).
+    typed, all_typed, type_failures = _typed_columns(columns)
+    struct = ", ".join(f"{name} := {name}" for name in columns)
     con.execute(
         f"""
-        create or replace temp table _load_numbered as
+        create or replace temp table _load_typed as
         with kept_lines as (
             select line, row_number() over (order by line) - 1 as ordinal
             from _load_records
             where line > 1 and duckdb_line not in (select line from {_REJECTS})
+        ),
+        numbered as (
+            select kept_lines.line as _line, rows.* exclude (ordinal), {all_typed} as _typed
+            from (select rowid as ordinal, * from _load_rows) as rows
+            join kept_lines using (ordinal)
         )
-        select kept_lines.line as _line, rows.* exclude (ordinal)
-        from (select rowid as ordinal, * from _load_rows) as rows
-        join kept_lines using (ordinal)
+        select {typed}, _line, _typed,
+            case when not _typed then to_json(struct_pack({struct})) end as _raw_values,
+            case when not _typed then {type_failures} end as _failures
+        from numbered
         """
     )
-    rows_read, rows_numbered = con.execute("select (select count(*) from _load_rows), (select count(*) from _load_numbered)").fetchall()[0]
+    rows_read, rows_numbered = con.execute("select (select count(*) from _load_rows), (select count(*) from _load_typed)").fetchall()[0]
+    con.execute("drop table _load_rows")
     if rows_numbered != rows_read:  # never drop a row because its line could not be told
         raise FeedFileError(path, f"read {rows_read} rows but could tell the line of only {rows_numbered}; please report this file")
 
-    typed, type_failures = _typed_columns(columns)
-    all_typed = f"len({type_failures}) = 0"
-    con.execute(
-        f"insert into loaded.{feed} select {typed}, ? as _file, _line from _load_numbered where {all_typed} order by _line",
-        [str(path)],
-    )
-    struct = ", ".join(f"{name} := {name}" for name in columns)
+    con.execute(f"insert into loaded.{feed} select {', '.join(columns)}, ? as _file, _line from _load_typed where _typed", [str(path)])
     con.execute(
         f"""
         insert into {QUARANTINE} (run_id, feed, source_file, line, stage, raw_values, failed_rules)
-        select ?, ?, ?, _line, 'load', to_json(struct_pack({struct})), {type_failures}
-        from _load_numbered where not ({all_typed})
+        select ?, ?, ?, _line, 'load', _raw_values, _failures
+        from _load_typed where not _typed
         """,
         [run_id, feed, str(path)],
     )
@@ -199,27 +204,26 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
         """,
         {"path": str(path), "feed": feed},
     ).fetchall()[0]
-    con.execute(
-        f"drop table _load_rows; drop table _load_records; drop table _load_numbered; drop table {_REJECTS}; drop table {_REJECT_SCANS}"
-    )
+    con.execute(f"drop table _load_records; drop table _load_typed; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
     return FileLoad(path, rows_loaded, rows_rejected)
 
 
-def _typed_columns(columns: dict[str, str]) -> tuple[str, str]:
-    """SQL for the typed value of each column, and for the list of the row's type failures."""
-    typed, failures = [], []
+def _typed_columns(columns: dict[str, str]) -> tuple[str, str, str]:
+    """SQL for the typed value of each column, for whether all of a row's values are of their type,
+    and for the list of the row's type failures (all three over the text columns)."""
+    typed, wrong, failures = [], [], []
     for name, sql_type in columns.items():
         if sql_type not in _TYPE_RULES:
             typed.append(name)
             continue
         read, matches, problem = (part.replace("{c}", name) for part in _TYPE_RULES[sql_type])
         typed.append(f"{read} as {name}")
-        failures.append(
-            f"case when {name} is not null and not coalesce({matches} and {read} is not null, false) "
-            f"then '{name}: ''' || left({name}, 60) || ''' {problem}' end"
-        )
+        is_wrong = f"{name} is not null and not coalesce({matches} and {read} is not null, false)"
+        wrong.append(f"({is_wrong})")
+        failures.append(f"case when {is_wrong} then '{name}: ' || chr(39) || left({name}, 60) || chr(39) || ' {problem}' end")
+    all_typed = f"not ({' or '.join(wrong)})" if wrong else "true"
     failure_list = f"list_filter([{', '.join(failures)}], lambda failure: failure is not null)" if failures else "[]::varchar[]"
-    return ", ".join(typed), failure_list
+    return ", ".join(typed), all_typed, failure_list
 
 
 def _number_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:

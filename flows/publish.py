@@ -14,12 +14,9 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
-
-from flows import parquet
+from flows import engine, parquet
 from flows.errors import PublishError
 from flows.faults import pause_point
-
 
 # The folder a run builds in, beside the published warehouse: `.<name>.build-<run id>`.
 BUILD_GLOB = ".{name}.build-*"
@@ -45,7 +42,7 @@ def publish(build: Path, warehouse: Path) -> None:
     then its marts as Parquet, written beforehand, in one more."""
     marts_folder = build.parent / "parquet"
     # A checkpoint folds the write-ahead log into the file; the build must not need its .wal.
-    with duckdb.connect(str(build)) as con:
+    with engine.connect(build) as con:
         con.execute("checkpoint")
         parquet.write_marts(con, marts_folder)
     pause_point("publish")

@@ -53,10 +53,16 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def rejections(con: duckdb.DuckDBPyConnection, feed: str | None = None) -> list[Rejection]:
-    """Every row in quarantine (of one feed, if given), by file and line."""
+def rejections(con: duckdb.DuckDBPyConnection, feed: str | None = None, limit: int | None = None) -> list[Rejection]:
+    """The rows in quarantine (of one feed, if given), by file and line: all of them, or the first `limit`."""
     rows = con.execute(
-        f"select feed, source_file, line, failed_rules from {TABLE} where ? is null or feed = ? order by feed, source_file, line",
-        [feed, feed],
+        f"select feed, source_file, line, failed_rules from {TABLE} where $feed is null or feed = $feed "
+        "order by feed, source_file, line limit $limit",
+        {"feed": feed, "limit": limit},
     ).fetchall()
     return [Rejection(feed, file, line, tuple(rules)) for feed, file, line, rules in rows]
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows in quarantine per feed (counted in DuckDB: a bad file can bring millions)."""
+    return dict(con.execute(f"select feed, count(*) from {TABLE} group by feed").fetchall())

@@ -15,24 +15,23 @@ import os
 import uuid
 from pathlib import Path
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import artifacts, dbt_results, findings, freshness, manifest, quarantine, runlog
+from flows import artifacts, dbt_results, engine, findings, freshness, manifest, quarantine, runlog
 from flows.build import DbtBuild, NodeResult, dbt_build
 from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError
 from flows.faults import pause_point
-from flows.findings import Finding
+from flows.findings import SHOWN_AT_MOST, Findings
 from flows.load import FileLoad, SkippedFile, create_tables, feed_files, forget_file, load_file
 from flows.lock import WarehouseLock, remove_stale_builds
 from flows.manifest import LandingFile, Plan
 from flows.publish import discard_build, prepare_build, publish
 from flows.retries import TRANSIENT_RETRIES
-from flows.summary import FeedSummary, RunSummary
+from flows.summary import FeedSummary, RunSummary, first_rejections_text
 from flows.validate import FeedValidation, validate_feed
-from schemas import FEEDS, ReferenceData
+from schemas import FEEDS
 
 DEFAULT_LANDING = "seeds"
 DEFAULT_WAREHOUSE = "warehouse/outbound.duckdb"
@@ -81,7 +80,7 @@ def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool) -> tuple[
 def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool) -> Path:
     """Copy the published warehouse (or start empty) and drop the rows of changed or pruned files."""
     build = prepare_build(warehouse, run_id, start_from_published=work.rebuild_reason is None)
-    with duckdb.connect(str(build)) as con:
+    with engine.connect(build) as con:
         quarantine.create(con)
         manifest.create(con)
         for feed, model in FEEDS.items():
@@ -103,7 +102,7 @@ def load_feed(build: Path, feed: str, files: list[LandingFile], run_id: str) -> 
     """
     columns = FEEDS[feed].csv_columns()
     loads = []
-    with duckdb.connect(str(build)) as con:
+    with engine.connect(build) as con:
         for file in files:
             if not file.is_unchanged_on_disk():  # changed since it was planned: hash what is there now
                 file = LandingFile.of(feed, file.path)
@@ -118,17 +117,17 @@ def load_feed(build: Path, feed: str, files: list[LandingFile], run_id: str) -> 
 
 
 @task(name="validate-feed", task_run_name="validate {feed}", cache_policy=NO_CACHE)
-def validate(build: Path, feed: str, refs: ReferenceData, run_id: str) -> tuple[FeedValidation, ReferenceData]:
-    """Hold every loaded row of one feed to its pandera model; quarantine the rows that break it."""
-    with duckdb.connect(str(build)) as con:
-        result, refs = validate_feed(con, feed, refs, run_id)
+def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
+    """Hold every loaded row of one feed to its pandera model (as SQL, in DuckDB); quarantine the rows that break it."""
+    with engine.connect(build) as con:
+        result = validate_feed(con, feed, run_id)
     get_run_logger().info("%s: %d valid rows, %d rejected", feed, result.rows_valid, result.rows_rejected)
     pause_point("validate")
-    return result, refs
+    return result
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def build_marts(build: Path, warehouse: Path, run_id: str) -> tuple[DbtBuild, list[Finding]]:
+def build_marts(build: Path, warehouse: Path, run_id: str) -> tuple[DbtBuild, Findings]:
     """Run dbt build (staging views, mart tables, data tests; each a task of its own), then read the findings."""
     result = dbt_build(build, run_id)
     dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
@@ -138,7 +137,9 @@ def build_marts(build: Path, warehouse: Path, run_id: str) -> tuple[DbtBuild, li
     logger = get_run_logger()
     logger.info("dbt: %s", result)
     found = findings.read(build)
-    for finding in found:
+    if found:
+        logger.warning("%d data-quality finding(s): %s", len(found), found.counts_text())
+    for finding in found.first:
         logger.warning("finding: %s", finding)
     artifacts.post_mart_rows(artifacts.mart_row_counts(build))
     artifacts.post_findings(found)
@@ -160,7 +161,7 @@ def report_dbt_node(node: NodeResult) -> str:
 @task(name="publish-warehouse", cache_policy=NO_CACHE)
 def publish_warehouse(build: Path, warehouse: Path, record: runlog.RunRecord) -> None:
     """Stamp the build, then swap it in for the published warehouse in one atomic rename."""
-    with duckdb.connect(str(build)) as con:
+    with engine.connect(build) as con:
         manifest.stamp(con, record.run_id)
         runlog.copy_into(con, warehouse, record)
         dbt_results.copy_into(con, warehouse)
@@ -215,8 +216,8 @@ def outbound(
         summary = dataclasses.replace(summary, freshness=check_freshness(warehouse_path))
     finally:
         lock.release()
-    if summary.rejections:
-        get_run_logger().warning("%d row(s) in quarantine:\n  %s", len(summary.rejections), "\n  ".join(map(str, summary.rejections)))
+    if summary.rows_rejected:
+        get_run_logger().warning("%d row(s) in quarantine%s", summary.rows_rejected, summary.first_rejections_text())
     return summary
 
 
@@ -233,7 +234,8 @@ def _trigger() -> str:
 
 def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runlog.RunRecord) -> RunSummary:
     full_refresh = bool(record.parameters["full_refresh"])
-    work, skipped = plan_ingestion(landing, warehouse, full_refresh)
+    with record.stage("plan"):
+        work, skipped = plan_ingestion(landing, warehouse, full_refresh)
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
     if not work.has_work(prune):
         return RunSummary.no_op(warehouse, work, skipped)
@@ -242,27 +244,32 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
     if missing:
         raise FeedFileError(landing, f"no landing file for {', '.join(missing)}")
 
-    build = start_build(warehouse, record.run_id, work, prune)
+    with record.stage("prepare"):
+        build = start_build(warehouse, record.run_id, work, prune)
     try:
-        loads = {feed: load_feed(build, feed, [f for f in work.to_load if f.feed == feed], record.run_id) for feed in FEEDS}
-        refs = ReferenceData()
-        validations = {}
-        for feed in FEEDS:
-            validations[feed], refs = validate(build, feed, refs, record.run_id)
-        with duckdb.connect(str(build)) as con:
-            manifest.count_rows(con)
-            rejections = quarantine.rejections(con)
+        with record.stage("load"):
+            loads = {feed: load_feed(build, feed, [f for f in work.to_load if f.feed == feed], record.run_id) for feed in FEEDS}
+        with record.stage("validate"):
+            # In FEEDS order: the reference feeds' valid rows are what the other feeds are checked against.
+            validations = {feed: validate(build, feed, record.run_id) for feed in FEEDS}
+            with engine.connect(build) as con:
+                manifest.count_rows(con)
+                rejected = quarantine.counts(con)
+                rejections = quarantine.rejections(con, limit=SHOWN_AT_MOST)
         record.rows_loaded = sum(v.rows_valid for v in validations.values())
-        record.rows_rejected = len(rejections)
-        feeds = _feed_summaries(loads, validations, rejections)
-        with duckdb.connect(str(build), read_only=True) as con:
+        record.rows_rejected = sum(rejected.values())
+        feeds = _feed_summaries(loads, validations, rejected)
+        with engine.connect(build, read_only=True) as con:
             artifacts.post_validation(feeds, artifacts.top_failed_rules(con))
         if strict and rejections:
             raise RejectedRowsError(
-                f"--strict: {len(rejections)} row(s) broke a rule; nothing was published:\n  " + "\n  ".join(map(str, rejections))
+                f"--strict: {record.rows_rejected} row(s) broke a rule; nothing was published"
+                + first_rejections_text(rejections, record.rows_rejected)
             )
-        dbt, found = build_marts(build, warehouse, record.run_id)
-        publish_warehouse(build, warehouse, record)
+        with record.stage("dbt"):
+            dbt, found = build_marts(build, warehouse, record.run_id)
+        with record.stage("publish"):
+            publish_warehouse(build, warehouse, record)
     finally:
         discard_build(build)
 
@@ -275,17 +282,20 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         dbt=dbt,
         findings=found,
         rejections=rejections,
+        rows_rejected=record.rows_rejected,
         pruned=prune,
     )
 
 
-def _feed_summaries(loads: dict[str, list[FileLoad]], validations: dict[str, FeedValidation], rejections: list) -> list[FeedSummary]:
+def _feed_summaries(
+    loads: dict[str, list[FileLoad]], validations: dict[str, FeedValidation], rejected: dict[str, int]
+) -> list[FeedSummary]:
     return [
         FeedSummary(
             feed=feed,
             files_loaded=len(loads[feed]),
             rows_valid=validations[feed].rows_valid,
-            rows_rejected=sum(1 for rejection in rejections if rejection.feed == feed),
+            rows_rejected=rejected.get(feed, 0),
         )
         for feed in FEEDS
     ]

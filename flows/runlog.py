@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +34,7 @@ _COLUMNS = {
     "rows_loaded": "BIGINT",
     "rows_rejected": "BIGINT",
     "error": "VARCHAR",
+    "stages": "JSON",
 }
 
 
@@ -57,6 +61,17 @@ class RunRecord:
     rows_loaded: int | None = None
     rows_rejected: int | None = None
     error: str | None = None
+    # Per stage (plan, prepare, load, validate, dbt, publish): when it started and how long it took.
+    stages: dict[str, dict] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time one stage of the run (kept even when the stage fails)."""
+        started, clock = now(), time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = {"started_at": started, "seconds": round(time.perf_counter() - clock, 3)}
 
     def finish(self, status: str, error: str | None = None) -> RunRecord:
         self.status, self.error, self.finished_at = status, error, now()
@@ -94,7 +109,12 @@ def copy_into(con: duckdb.DuckDBPyConnection, warehouse: Path, current: RunRecor
         con.execute(
             f"insert into {RUNS_TABLE} by name select * from ({_latest_sql(path)}) where run_id <> $current", {"current": current.run_id}
         )
-    row = asdict(current) | {"status": "completed", "finished_at": now(), "parameters": json.dumps(current.parameters)}
+    row = asdict(current) | {
+        "status": "completed",
+        "finished_at": now(),
+        "parameters": json.dumps(current.parameters),
+        "stages": json.dumps(current.stages),
+    }
     con.execute(
         f"insert into {RUNS_TABLE} ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})", [row[name] for name in _COLUMNS]
     )

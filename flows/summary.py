@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.build import DbtBuild
-from flows.findings import Finding
+from flows.findings import Findings
 from flows.freshness import Freshness
 from flows.load import SkippedFile
 from flows.manifest import Plan
@@ -29,8 +29,9 @@ class RunSummary:
     skipped: list[SkippedFile]
     feeds: list[FeedSummary] = field(default_factory=list)
     dbt: DbtBuild | None = None
-    findings: list[Finding] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
+    rejections: list[Rejection] = field(default_factory=list)  # the first ones: the quarantine holds them all
+    rows_rejected: int = 0
     pruned: bool = False
     freshness: list[Freshness] = field(default_factory=list)
 
@@ -63,14 +64,27 @@ class RunSummary:
         lines += [f"{f.feed:<{width}}  {f.files_loaded:>10}  {f.rows_valid:>10}  {f.rows_rejected:>8}" for f in self.feeds]
         lines.append(f"dbt: {self.dbt}")
         if self.findings:
+            found = self.findings
             lines.append(
-                f"data-quality findings ({len(self.findings)}, in marts.data_quality_findings; "
-                "`outbound explain data_quality_findings` shows their sources):\n  " + "\n  ".join(map(str, self.findings))
+                f"data-quality findings ({found.total}, in marts.data_quality_findings; "
+                "`outbound explain data_quality_findings` shows their sources):"
+                + (f" {found.counts_text()}" if found.total > len(found.first) else "")
+                + "".join(f"\n  {finding}" for finding in found.first)
+                + (f"\n  ... and {found.total - len(found.first):,} more" if found.total > len(found.first) else "")
             )
         lines.append(f"warehouse: {self.warehouse}")
-        if self.rejections:
+        if self.rows_rejected:
             lines.append(
-                f"warning: {len(self.rejections)} row(s) rejected, kept in quarantine.rejected_rows (outbound rejects lists them):\n  "
-                + "\n  ".join(map(str, self.rejections))
+                f"warning: {self.rows_rejected} row(s) rejected, kept in quarantine.rejected_rows (outbound rejects lists them)"
+                + self.first_rejections_text()
             )
         return "\n".join(lines)
+
+    def first_rejections_text(self) -> str:
+        return first_rejections_text(self.rejections, self.rows_rejected)
+
+
+def first_rejections_text(first: list[Rejection], total: int) -> str:
+    """The first rejected rows, one per line, and how many more the quarantine holds."""
+    more = f"\n  ... and {total - len(first):,} more" if total > len(first) else ""
+    return ":" + "".join(f"\n  {rejection}" for rejection in first) + more if first else ""

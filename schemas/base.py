@@ -56,6 +56,20 @@ class FeedModel(pa.DataFrameModel):
         return []
 
     @classmethod
+    def sql_rules(cls) -> dict[str, str]:
+        """The SQL twin of each dataframe check and cross-feed rule, by check name (see schemas/sql.py).
+
+        Each is a condition on one row of loaded.<feed>, aliased `this`, true when the row keeps the
+        rule; `{today}` stands for today's date, and raw.<feed> holds the reference feeds' valid rows.
+        """
+        return {}
+
+    @classmethod
+    def python_rules(cls) -> dict[str, str]:
+        """Checks that stay Python, by name, each with a SQL filter of the only rows it can fail on."""
+        return {}
+
+    @classmethod
     def schema_with_references(cls, refs: ReferenceData) -> pa.DataFrameSchema:
         """The model's schema plus its cross-feed rules, without touching the cached schema."""
         # to_schema() is cached per class: copy it and give the copy its own list of checks.
@@ -74,6 +88,15 @@ def row_check(name: str, error: str, predicate: Callable[[pd.DataFrame], pd.Seri
         return pd.Series(predicate(df), index=df.index).fillna(True).astype(bool)
 
     return pa.Check(run, name=name, error=error)
+
+
+# The SQL twins of source_checks.
+SOURCE_RULES_SQL = {
+    "source_exists": "source_id in (select source_id from raw.sources)",
+    "document_sources_quoted": (
+        "quote is not null or source_id is null or source_id not in (select source_id from raw.sources where document is not null)"
+    ),
+}
 
 
 def source_checks(refs: ReferenceData) -> list[pa.Check]:

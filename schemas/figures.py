@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import DateTime, Series
 
-from schemas.base import EARLIEST_DATE, FeedModel, row_check, source_checks, today
+from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, row_check, source_checks, today
 from schemas.quotes import percent_renderings, quote_contains, unit_renderings
 from schemas.references import ReferenceData
 
@@ -84,6 +84,31 @@ class SalesModel(FeedModel):
             [pd.isna(p) or quote_contains(q, percent_renderings(p)) for q, p in zip(df["quote"], df["reported_yoy_pct"], strict=True)],
             index=df.index,
         )
+
+    @classmethod
+    def sql_rules(cls) -> dict[str, str]:
+        return {
+            "period_in_order": "period_start is null or period_end >= period_start",
+            "period_not_in_future": "period_end <= {today}",
+            "has_a_figure": "units is not null or reported_yoy_pct is not null",
+            "qualifier_with_units": "(units is not null) = (units_qualifier is not null)",
+            **SOURCE_RULES_SQL,
+            "entity_known": """
+                case entity_type
+                    when 'brand' then entity in (select brand from raw.brands)
+                    when 'group' then entity in (select group_name from raw.brands)
+                    when 'country' then entity in (select country from raw.countries)
+                    else false
+                end
+            """,
+        }
+
+    @classmethod
+    def python_rules(cls) -> dict[str, str]:
+        return {
+            "quote_contains_units": "quote is not null and units is not null",
+            "quote_contains_yoy": "quote is not null and reported_yoy_pct is not null",
+        }
 
     @classmethod
     def cross_feed_checks(cls, refs: ReferenceData) -> list[pa.Check]:

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import DateTime, Series
 
-from schemas.base import EARLIEST_DATE, FeedModel, row_check, source_checks, today
+from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, row_check, source_checks, today
 from schemas.quotes import quote_contains, unit_renderings
 from schemas.references import ReferenceData
 
@@ -65,6 +65,23 @@ class PlantLaunchesModel(FeedModel):
             [pd.isna(c) or quote_contains(q, unit_renderings(int(c))) for q, c in zip(df["quote"], df["annual_capacity"], strict=True)],
             index=df.index,
         )
+
+    @classmethod
+    def sql_rules(cls) -> dict[str, str]:
+        return {
+            "date_matches_precision": """
+                not ((date_precision = 'month' and day(milestone_date) <> 1)
+                    or (date_precision = 'year' and (day(milestone_date) <> 1 or month(milestone_date) <> 1)))
+            """,
+            "milestone_not_in_future": "milestone_date <= {today}",
+            **SOURCE_RULES_SQL,
+            "brand_of_group": "exists (select 1 from raw.brands as known where known.brand = this.brand and known.group_name = this.group_name)",
+            "country_known": "country in (select country from raw.countries)",
+        }
+
+    @classmethod
+    def python_rules(cls) -> dict[str, str]:
+        return {"quote_contains_capacity": "quote is not null and annual_capacity is not null"}
 
     @classmethod
     def cross_feed_checks(cls, refs: ReferenceData) -> list[pa.Check]:

@@ -24,6 +24,13 @@ class SourcesModel(FeedModel):
     )
     url: Series[str] = pa.Field(nullable=True, str_matches=r"^https?://\S+$", description="Address of the page, or empty.")
 
+    @classmethod
+    def sql_rules(cls) -> dict[str, str]:
+        return {
+            "document_or_url": "document is not null or url is not null",
+            "document_has_title": "document is null or title is not null",
+        }
+
     @pa.dataframe_check(name="document_or_url", error="a source needs a document or a url")
     def document_or_url(cls, df):
         return df["document"].notna() | df["url"].notna()

@@ -11,17 +11,17 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from flows.local_server import start_prefect_server, stop_process_group
+from schemas import ReferenceData
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -38,51 +38,6 @@ class Run:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_prefect_server(home: Path, timeout: float = 90) -> tuple[subprocess.Popen, str] | None:
-    """`prefect server start` on a free loopback port; the process and its API URL, or None."""
-    port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return server, url
-        except OSError:
-            time.sleep(0.5)
-    stop_process_group(server)
-    return None
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """Stop a process started with start_new_session=True, and every process it started."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -169,6 +124,25 @@ def landing(tmp_path: Path) -> Path:
     directory = tmp_path / "landing"
     shutil.copytree(SEEDS, directory)
     return directory
+
+
+def create_reference_tables(con: duckdb.DuckDBPyConnection, refs: ReferenceData, but: str | None = None) -> None:
+    """The reference feeds' valid rows as the flow leaves them (raw.sources, raw.countries, raw.brands), from
+    `refs`; all `but` the feed under test, whose raw.<feed> is its own."""
+    con.execute("create schema if not exists raw")
+    rows = {
+        "sources": [[source, "doc.txt" if source in refs.document_source_ids else None] for source in refs.source_ids],
+        "countries": [[country] for country in refs.countries],
+        "brands": [list(pair) for pair in refs.brand_groups.items()],
+    }
+    columns = {
+        "sources": "source_id varchar, document varchar",
+        "countries": "country varchar",
+        "brands": "brand varchar, group_name varchar",
+    }
+    for feed in rows.keys() - {but}:
+        con.execute(f"create table raw.{feed} ({columns[feed]})")
+        con.executemany(f"insert into raw.{feed} values ({', '.join('?' * len(rows[feed][0]))})", rows[feed])
 
 
 def sha256(path: Path) -> str:

@@ -21,6 +21,7 @@ from flows.validate import validate_feed
 from schemas import SalesModel
 from schemas.figures import ENTITY_TYPES, POWERTRAINS, UNITS_QUALIFIERS
 from schemas.references import ReferenceData
+from tests.conftest import create_reference_tables
 
 COLUMNS = SalesModel.csv_columns()
 ENTITIES = {"brand": ["Chery", "Jetour"], "group": ["Chery Group"], "country": ["China", "Thailand"]}
@@ -84,8 +85,9 @@ def load_and_validate(rows: list[dict], raw: list[list[str]] | None = None):
         with duckdb.connect() as con:
             quarantine.create(con)
             create_tables(con, "sales", COLUMNS)
+            create_reference_tables(con, REFS)
             load_file(con, "sales", path, COLUMNS, "run")
-            validate_feed(con, "sales", REFS, "run")
+            validate_feed(con, "sales", "run")
             valid = con.execute(f"select {', '.join(COLUMNS)} from raw.sales order by _line").fetchall()
             rejected = con.execute("select line, failed_rules from quarantine.rejected_rows order by line").fetchall()
     return valid, rejected

@@ -1,5 +1,7 @@
 -- Every figure of every feed in one place, described in a sentence: what `outbound explain`
 -- prints for the figure_refs of a mart row.
+-- A table, not a view: the marts and several data tests read it, so it is computed once per build.
+{{ config(materialized='table') }}
 
 with
 

@@ -1,6 +1,8 @@
 -- One row per reported figure (metric, entity, entity_type, powertrain, period): when several
 -- sources quote the same figure, keep the most exact one (exact > approx > at_least), then the
 -- lowest source_id.
+-- A table, not a view: the marts and several data tests read it, so it is computed once per build.
+{{ config(materialized='table') }}
 
 with
 

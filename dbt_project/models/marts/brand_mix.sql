@@ -110,7 +110,7 @@ parts as (
     from group_totals
     inner join reported_parts
         on group_totals.group_name = reported_parts.group_name
-        and {{ dbt.equals('group_totals.period_start', 'reported_parts.period_start') }}
+        and {{ null_safe_equals('group_totals.period_start', 'reported_parts.period_start') }}
         and group_totals.period_end = reported_parts.period_end
 
 ),

@@ -16,27 +16,30 @@ brands as (
 
 ),
 
-brand_totals as (
+brand_figures as (
 
     select
         brands.group_name,
-        figures.powertrain,
-        figures.period_start,
-        figures.period_end,
-        sum(figures.units) as brand_units,
-        {{ dbt.listagg(
-            "figures.entity || ' ' || " ~ format_units('figures.units'),
-            "', '",
-            'order by figures.units desc, figures.entity'
-        ) }} as brand_breakdown,
-        {{ list_agg('figures.figure_ref') }} as figure_refs,
-        {{ list_agg('figures.source_id') }} as source_ids
+        figures.*
 
     from figures
     inner join brands
         on figures.entity = brands.brand
     where figures.entity_type = 'brand'
-    group by brands.group_name, figures.powertrain, figures.period_start, figures.period_end
+
+),
+
+brand_sums as (
+
+    select
+        group_name,
+        powertrain,
+        period_start,
+        period_end,
+        sum(units) as brand_units
+
+    from brand_figures
+    group by group_name, powertrain, period_start, period_end
 
 ),
 
@@ -44,6 +47,56 @@ group_totals as (
 
     select * from figures
     where entity_type = 'group'
+
+),
+
+-- The sums are compared first; the brands are listed (text, lists) only where a sum exceeds
+-- its group, not for every group and period.
+exceeding as (
+
+    select
+        brand_sums.*,
+        group_totals.units as group_units
+
+    from brand_sums
+    inner join group_totals
+        on brand_sums.group_name = group_totals.entity
+        and brand_sums.powertrain = group_totals.powertrain
+        and {{ same_period(
+            'brand_sums.period_start', 'brand_sums.period_end',
+            'group_totals.period_start', 'group_totals.period_end'
+        ) }}
+    where brand_sums.brand_units > group_totals.units
+        -- an 'at least' total can be larger than stated: exceeding it proves nothing
+        and coalesce(group_totals.units_qualifier, 'exact') <> 'at_least'
+
+),
+
+brand_totals as (
+
+    select
+        exceeding.group_name,
+        exceeding.powertrain,
+        exceeding.period_start,
+        exceeding.period_end,
+        exceeding.brand_units,
+        {{ dbt.listagg(
+            "brand_figures.entity || ' ' || " ~ format_units('brand_figures.units'),
+            "', '",
+            'order by brand_figures.units desc, brand_figures.entity'
+        ) }} as brand_breakdown,
+        {{ list_agg('brand_figures.figure_ref') }} as figure_refs,
+        {{ list_agg('brand_figures.source_id') }} as source_ids
+
+    from exceeding
+    inner join brand_figures
+        on exceeding.group_name = brand_figures.group_name
+        and exceeding.powertrain = brand_figures.powertrain
+        and {{ same_period(
+            'exceeding.period_start', 'exceeding.period_end',
+            'brand_figures.period_start', 'brand_figures.period_end'
+        ) }}
+    group by exceeding.group_name, exceeding.powertrain, exceeding.period_start, exceeding.period_end, exceeding.brand_units
 
 ),
 

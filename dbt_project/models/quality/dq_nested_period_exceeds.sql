@@ -5,12 +5,25 @@ with
 
 figures as (
 
-    select * from {{ ref('int_reported_figures') }}
+    select
+        *,
+        -- short: at most 32 days (a month); its 32-day bucket, counted from a fixed day
+        period_start is not null
+            and {{ dbt.datediff('period_start', 'period_end', 'day') }} <= 31 as is_short,
+        cast(floor({{ dbt.datediff("cast('1900-01-01' as date)", 'coalesce(period_start, period_end)', 'day') }} / 32.0)
+            as {{ dbt.type_bigint() }}) as start_bucket
+
+    from {{ ref('int_reported_figures') }}
     where units is not null
 
 ),
 
+-- Comparing every pair of figures of a series costs its length squared (a decade of months:
+-- 14,400 pairs a series). But a period of at most 32 days can only contain periods starting in
+-- its own 32-day bucket or the next, which an equality join finds directly: only the longer
+-- periods are compared with every figure of their series.
 findings as (
+    {% for pairing in ['longer_outer', 'same_bucket', 'next_bucket'] %}
 
     select
         'nested_period_exceeds' as check_name,
@@ -32,7 +45,13 @@ findings as (
     from figures as inner_figure
     inner join figures as outer_figure
         on {{ same_series('inner_figure', 'outer_figure') }}
-    where {{ period_contains(
+        {% if pairing == 'same_bucket' -%}
+        and inner_figure.start_bucket = outer_figure.start_bucket
+        {%- elif pairing == 'next_bucket' -%}
+        and inner_figure.start_bucket = outer_figure.start_bucket + 1
+        {%- endif %}
+    where {{ 'not ' if pairing == 'longer_outer' }}outer_figure.is_short
+        and {{ period_contains(
             'outer_figure.period_start', 'outer_figure.period_end',
             'inner_figure.period_start', 'inner_figure.period_end'
         ) }}
@@ -43,6 +62,10 @@ findings as (
         and inner_figure.units > outer_figure.units
         -- an 'at least' outer figure can be larger than stated
         and coalesce(outer_figure.units_qualifier, 'exact') <> 'at_least'
+    {% if not loop.last %}
+    union all
+    {% endif %}
+    {% endfor %}
 
 )
 

@@ -1,0 +1,201 @@
+"""`make bench`: Outbound against plain DuckDB doing the same work, at scale and on the shipped seeds.
+
+In one sitting, with a `prefect server start` of its own (as a deployment runs):
+
+1. scale, ROWS sales rows: `outbound synth` writes a landing set; `outbound run` builds a fresh
+   warehouse from it; the baseline (benchmarks/baseline.py) does the same work in plain DuckDB;
+   then a no-op rerun (nothing new); then the same with half the rows broken, where every broken
+   row must end in quarantine.
+2. seeds: an empty Prefect flow, `outbound run` from an empty warehouse and a no-op rerun on the
+   shipped seeds, in Prefect's ephemeral mode and against the running server.
+
+Each line gives wall time and peak RSS (of the whole process tree), per stage and in total, and
+the ratio to the baseline. The figures are also written as JSON under benchmarks/results/.
+
+    python -m benchmarks.bench --rows 1000000 [--skip-seeds] [--skip-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import measure
+from flows.local_server import start_prefect_server, stop_process_group
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+STAGES = ("load", "validate", "dbt", "publish")
+PYTHON = sys.executable
+
+
+@dataclass
+class Result:
+    """One measured run: total and per-stage wall seconds and peak RSS bytes."""
+
+    name: str
+    seconds: float
+    peak_rss: int
+    stages: dict[str, dict[str, float]]
+    detail: dict
+
+    def line(self, baseline: Result | None = None) -> str:
+        ratio = f"  ratio {self.seconds / baseline.seconds:.2f}x plain DuckDB" if baseline else ""
+        return f"{self.name:<44} total {self.seconds:8.2f} s  peak {gb(self.peak_rss)}{ratio}"
+
+    def stage_lines(self) -> list[str]:
+        return [
+            f"  {self.name + ': ' + stage:<42} {self.stages[stage]['seconds']:8.2f} s  peak {gb(self.stages[stage]['peak_rss'])}"
+            for stage in STAGES
+            if stage in self.stages
+        ]
+
+    def as_json(self) -> dict:
+        return {"seconds": round(self.seconds, 3), "peak_rss_bytes": self.peak_rss, "stages": self.stages, **self.detail}
+
+
+def gb(size: int) -> str:
+    return f"{size / 2**30:5.2f} GB"
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp()
+
+
+def outbound_run(name: str, landing: Path, warehouse: Path, env: dict[str, str]) -> Result:
+    """`outbound run` as a user runs it; its stages from the run log it leaves beside the warehouse."""
+    measured = measure.run([PYTHON, "-m", "flows.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)], env=env, cwd=REPO)
+    if measured.returncode != 0:
+        raise SystemExit(f"{name}: outbound run failed:\n{measured.stdout}\n{measured.stderr}")
+    log = warehouse.with_name(warehouse.stem + ".runs.jsonl")
+    record = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    stages = {}
+    for stage, timing in record.get("stages", {}).items():
+        start = _epoch(timing["started_at"])
+        stages[stage] = {"seconds": timing["seconds"], "peak_rss": measured.peak_between(start, start + timing["seconds"])}
+    detail = {"rows_loaded": record["rows_loaded"], "rows_rejected": record["rows_rejected"], "no_op": "nothing new" in measured.stdout}
+    return Result(name, measured.seconds, measured.peak_rss, stages, detail)
+
+
+def baseline_run(name: str, landing: Path, folder: Path, env: dict[str, str]) -> Result:
+    """The same work in plain DuckDB, with the SQL dbt compiled for the outbound run just before."""
+    folder.mkdir(parents=True)
+    manifest = folder / "manifest.json"
+    shutil.copyfile(REPO / "dbt_project" / "target" / "manifest.json", manifest)
+    measured = measure.run([PYTHON, "-m", "benchmarks.baseline", str(landing), str(folder), str(manifest)], env=env, cwd=REPO)
+    if measured.returncode != 0:
+        raise SystemExit(f"{name}: baseline failed:\n{measured.stderr}")
+    printed = json.loads(measured.stdout.strip().splitlines()[-1])
+    stages = {
+        stage: {"seconds": t["seconds"], "peak_rss": measured.peak_between(t["started_at"], t["started_at"] + t["seconds"])}
+        for stage, t in printed["stages"].items()
+    }
+    return Result(name, measured.seconds, measured.peak_rss, stages, {"rows_rejected": printed["rows_rejected"]})
+
+
+def scale(rows: int, work: Path, env: dict[str, str]) -> dict:
+    """Synthetic landing sets of `rows` sales rows, good and half broken, through Outbound and the baseline."""
+    report: dict = {"rows": rows}
+    for label, bad_fraction in (("good", 0.0), ("50% bad", 0.5)):
+        landing = work / f"landing-{label.replace('% ', '-')}"
+        started = time.perf_counter()
+        synth = measure.run(
+            [PYTHON, "-m", "flows.cli", "synth", "--rows", str(rows), "--out", str(landing), "--bad-fraction", str(bad_fraction)], env=env
+        )
+        if synth.returncode != 0:
+            raise SystemExit(f"synth failed:\n{synth.stderr}")
+        expected = json.loads((landing / "synth.json").read_text(encoding="utf-8"))
+        size = sum(path.stat().st_size for path in landing.glob("*.csv"))
+        print(f"\n{rows:,} sales rows, {label}: synth wrote {size / 2**20:,.0f} MB in {time.perf_counter() - started:.1f} s", flush=True)
+
+        warehouse = work / f"warehouse-{label.replace('% ', '-')}" / "outbound.duckdb"
+        ours = outbound_run(f"outbound run ({label})", landing, warehouse, env)
+        plain = baseline_run(f"plain DuckDB ({label})", landing, work / f"baseline-{label.replace('% ', '-')}", env)
+        for line in (ours.line(plain), *ours.stage_lines(), plain.line(), *plain.stage_lines()):
+            print(line, flush=True)
+        entry = {"outbound": ours.as_json(), "plain_duckdb": plain.as_json(), "ratio": round(ours.seconds / plain.seconds, 3)}
+        entry["expected_bad_rows"] = sum(expected["bad_rows"].values())
+        if bad_fraction:
+            quarantined = ours.detail["rows_rejected"]
+            complete = quarantined == entry["expected_bad_rows"]
+            print(f"  quarantined {quarantined:,} of {entry['expected_bad_rows']:,} broken rows: {'all' if complete else 'NOT ALL'}")
+            entry["all_bad_rows_quarantined"] = complete
+        else:
+            again = outbound_run("outbound run, nothing new", landing, warehouse, env)
+            assert again.detail["no_op"], "the rerun was expected to find nothing new"
+            print(again.line(), flush=True)
+            entry["no_op_rerun"] = again.as_json()
+        report[label] = entry
+        shutil.rmtree(landing, ignore_errors=True)
+    return report
+
+
+def seeds(work: Path, env: dict[str, str], server_url: str | None) -> dict:
+    """The shipped seeds beside an empty flow, in the ephemeral mode and against the running server."""
+    report = {}
+    modes = [("ephemeral", None)] + ([("server", server_url)] if server_url else [])
+    for mode, url in modes:
+        mode_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"} | ({"PREFECT_API_URL": url} if url else {})
+        empty = [measure.run([PYTHON, "-m", "benchmarks.empty_flow"], env=mode_env, cwd=REPO).seconds for _ in range(3)]
+        full, no_op = [], []
+        for attempt in range(2):
+            warehouse = work / f"seeds-{mode}-{attempt}" / "outbound.duckdb"
+            full.append(outbound_run(f"seeds, {mode}: full run", REPO / "seeds", warehouse, mode_env).seconds)
+            no_op.append(outbound_run(f"seeds, {mode}: no-op rerun", REPO / "seeds", warehouse, mode_env).seconds)
+        figures = {"empty_flow": statistics.median(empty), "full_run": statistics.median(full), "no_op_rerun": statistics.median(no_op)}
+        print(
+            f"\nseeds, {mode}: empty flow {figures['empty_flow']:.2f} s; full run {figures['full_run']:.2f} s "
+            f"(+{figures['full_run'] - figures['empty_flow']:.2f} s); no-op rerun {figures['no_op_rerun']:.2f} s "
+            f"(+{figures['no_op_rerun'] - figures['empty_flow']:.2f} s)",
+            flush=True,
+        )
+        report[mode] = {name: round(value, 3) for name, value in figures.items()}
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="sales rows of the synthetic landing set (default: 1000000)")
+    parser.add_argument("--skip-scale", action="store_true", help="only the shipped seeds")
+    parser.add_argument("--skip-seeds", action="store_true", help="only the synthetic set")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="outbound-bench-"))
+    env = {**os.environ}
+    env.pop("OUTBOUND_WAREHOUSE", None)
+    home = work / "prefect-home"
+    home.mkdir()
+    started = start_prefect_server(home)
+    env["PREFECT_HOME"] = str(home)
+    if started:
+        server, env["PREFECT_API_URL"] = started
+    else:
+        server = None
+        print("prefect server did not start: the scale runs use the ephemeral mode", file=sys.stderr)
+    report: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count()}
+    try:
+        if not args.skip_scale:
+            report["scale"] = scale(args.rows, work, env)
+        if not args.skip_seeds:
+            report["seeds"] = seeds(work, env, env.get("PREFECT_API_URL"))
+    finally:
+        if server:
+            stop_process_group(server)
+        shutil.rmtree(work, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}-{args.rows}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
