@@ -56,7 +56,7 @@ exceeding as (
 
     select
         brand_sums.*,
-        group_totals.units as group_units
+        group_totals.figure_ref as group_figure_ref
 
     from brand_sums
     inner join group_totals
@@ -80,6 +80,7 @@ brand_totals as (
         exceeding.period_start,
         exceeding.period_end,
         exceeding.brand_units,
+        exceeding.group_figure_ref,
         {{ dbt.listagg(
             "brand_figures.entity || ' ' || " ~ format_units('brand_figures.units'),
             "', '",
@@ -96,7 +97,13 @@ brand_totals as (
             'exceeding.period_start', 'exceeding.period_end',
             'brand_figures.period_start', 'brand_figures.period_end'
         ) }}
-    group by exceeding.group_name, exceeding.powertrain, exceeding.period_start, exceeding.period_end, exceeding.brand_units
+    group by
+        exceeding.group_name,
+        exceeding.powertrain,
+        exceeding.period_start,
+        exceeding.period_end,
+        exceeding.brand_units,
+        exceeding.group_figure_ref
 
 ),
 
@@ -121,15 +128,7 @@ findings as (
 
     from brand_totals
     inner join group_totals
-        on brand_totals.group_name = group_totals.entity
-        and brand_totals.powertrain = group_totals.powertrain
-        and {{ same_period(
-            'brand_totals.period_start', 'brand_totals.period_end',
-            'group_totals.period_start', 'group_totals.period_end'
-        ) }}
-    where brand_totals.brand_units > group_totals.units
-        -- an 'at least' total can be larger than stated: exceeding it proves nothing
-        and coalesce(group_totals.units_qualifier, 'exact') <> 'at_least'
+        on brand_totals.group_figure_ref = group_totals.figure_ref
 
 )
 
