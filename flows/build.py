@@ -104,7 +104,7 @@ def dbt_build(database: Path, run_id: str) -> DbtBuild:
     try:
         result = dbtRunner(callbacks=[_pause_after_first_node]).invoke(args)
     finally:
-        _close_dbt_connection()
+        close_dbt_connection()
     if result.exception is not None:
         return DbtBuild(error=str(result.exception))
     # Exposures and other nodes that only describe the project are "built" as no-ops: not reported.
@@ -112,9 +112,10 @@ def dbt_build(database: Path, run_id: str) -> DbtBuild:
     return DbtBuild(_with_table_rows(database, ran))
 
 
-def _close_dbt_connection() -> None:
+def close_dbt_connection() -> None:
     """Close the DuckDB connection dbt-duckdb keeps open after an in-process invocation (keep_open in
-    profiles.yml): until then it holds the build file, which the flow reads, stamps and renames next."""
+    profiles.yml): until then it holds the database file (the flow's build, which it reads, stamps
+    and renames next; `outbound docs`' copy), and a process exiting with it open can hang."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     with DuckDBConnectionManager._LOCK:

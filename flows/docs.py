@@ -17,7 +17,7 @@ import tempfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from flows.build import DATABASE_ENV, DBT_PROJECT_DIR, PROFILES_DIR
+from flows.build import DATABASE_ENV, DBT_PROJECT_DIR, PROFILES_DIR, close_dbt_connection
 from flows.errors import OutboundError
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")
@@ -54,6 +54,7 @@ def generate(warehouse: Path, output: Path) -> Path:
         try:
             result = dbtRunner().invoke(args)
         finally:
+            close_dbt_connection()  # dbt-duckdb keeps it open (keep_open), on a copy about to be deleted
             if previous is None:
                 os.environ.pop(DATABASE_ENV, None)
             else:
