@@ -71,7 +71,6 @@ def validate_feed(con: duckdb.DuckDBPyConnection, feed: str, run_id: str) -> Fee
         )
         select $run_id, $feed, _file, _line, 'validate', raw_values, failed_rules
         from judged
-        order by _file, _line
         """,
         {"run_id": run_id, "feed": feed},
     )
