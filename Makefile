@@ -6,20 +6,29 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench venv lock clean
+SPARK_STAMP := $(VENV)/.installed-spark
+# The Spark extra (dbt-spark, pyspark) is optional: `make spark` installs it, and `make test` does
+# too where Java is installed, so that the DuckDB-versus-Spark test runs wherever it can.
+JAVA := $(shell command -v java 2>/dev/null)
+
+.PHONY: run test bench venv spark lock clean
 
 run: $(STAMP)
 	$(BIN)/outbound run
 
-test: $(STAMP)
+test: $(STAMP) $(if $(JAVA),$(SPARK_STAMP))
 	$(BIN)/pytest
 
-# Outbound against plain DuckDB doing the same work (ROWS=10000000 for the full run); figures under benchmarks/results/.
+# Outbound against plain DuckDB doing the same work (ROWS=10000000 for the full run; TARGET=spark
+# runs the models on Spark and compares with the DuckDB run); figures under benchmarks/results/.
 ROWS ?= 1000000
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench --rows $(ROWS)
+TARGET ?= duckdb
+bench: $(STAMP) $(if $(filter spark,$(TARGET)),$(SPARK_STAMP))
+	$(BIN)/python -m benchmarks.bench --rows $(ROWS) --target $(TARGET)
 
 venv: $(STAMP)
+
+spark: $(SPARK_STAMP)
 
 # The environment is rebuilt when the pinned set or the package metadata changes.
 $(STAMP): requirements.lock pyproject.toml
@@ -29,12 +38,21 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -qq --no-deps --editable .
 	@touch $@
 
-# Re-resolve the pinned set from pyproject.toml's ranges (needs the package index).
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/python -m pip install -qq --requirement requirements-spark.lock
+	@touch $@
+
+# Re-resolve the pinned sets from pyproject.toml's ranges (needs the package index): requirements.lock,
+# and requirements-spark.lock with what the Spark extra adds to it.
 lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install -qq --editable '.[test]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable > requirements.lock
+	.lock-venv/bin/python -m pip install -qq --editable '.[test,spark]' --constraint requirements.lock
+	{ echo '# The Spark extra on top of requirements.lock (its pins hold here too): make lock writes both.'; \
+	  echo '--constraint requirements.lock'; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -vxFf requirements.lock; } > requirements-spark.lock
 	rm -rf .lock-venv
 
 clean:

@@ -9,10 +9,13 @@ In one sitting, with a `prefect server start` of its own (as a deployment runs):
 2. seeds: an empty Prefect flow, `outbound run` from an empty warehouse and a no-op rerun on the
    shipped seeds, in Prefect's ephemeral mode and against the running server.
 
+With --target spark, every full `outbound run` is also done with `--target spark` (the models
+built and tested on a local Spark), and its line gives its ratio to the DuckDB run as well.
+
 Each line gives wall time and peak RSS (of the whole process tree), per stage and in total, and
 the ratio to the baseline. The figures are also written as JSON under benchmarks/results/.
 
-    python -m benchmarks.bench --rows 1000000 [--skip-seeds] [--skip-scale]
+    python -m benchmarks.bench --rows 1000000 [--target spark] [--skip-seeds] [--skip-scale]
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ class Result:
     stages: dict[str, dict[str, float]]
     detail: dict
 
-    def line(self, baseline: Result | None = None) -> str:
+    def line(self, baseline: Result | None = None, duckdb_run: Result | None = None) -> str:
         ratio = f"  ratio {self.seconds / baseline.seconds:.2f}x plain DuckDB" if baseline else ""
+        ratio += f", {self.seconds / duckdb_run.seconds:.2f}x the DuckDB run" if duckdb_run else ""
         return f"{self.name:<44} total {self.seconds:8.2f} s  peak {gb(self.peak_rss)}{ratio}"
 
     def stage_lines(self) -> list[str]:
@@ -71,9 +75,10 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp()
 
 
-def outbound_run(name: str, landing: Path, warehouse: Path, env: dict[str, str]) -> Result:
+def outbound_run(name: str, landing: Path, warehouse: Path, env: dict[str, str], target: str = "duckdb") -> Result:
     """`outbound run` as a user runs it; its stages from the run log it leaves beside the warehouse."""
-    measured = measure.run([PYTHON, "-m", "flows.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse)], env=env, cwd=REPO)
+    command = [PYTHON, "-m", "flows.cli", "run", "--landing", str(landing), "--warehouse", str(warehouse), "--target", target]
+    measured = measure.run(command, env=env, cwd=REPO)
     if measured.returncode != 0:
         raise SystemExit(f"{name}: outbound run failed:\n{measured.stdout}\n{measured.stderr}")
     log = warehouse.with_name(warehouse.stem + ".runs.jsonl")
@@ -102,7 +107,7 @@ def baseline_run(name: str, landing: Path, folder: Path, env: dict[str, str]) ->
     return Result(name, measured.seconds, measured.peak_rss, stages, {"rows_rejected": printed["rows_rejected"]})
 
 
-def scale(rows: int, work: Path, env: dict[str, str]) -> dict:
+def scale(rows: int, work: Path, env: dict[str, str], target: str) -> dict:
     """Synthetic landing sets of `rows` sales rows, good and half broken, through Outbound and the baseline."""
     report: dict = {"rows": rows}
     for label, bad_fraction in (("good", 0.0), ("50% bad", 0.5)):
@@ -123,6 +128,15 @@ def scale(rows: int, work: Path, env: dict[str, str]) -> dict:
         for line in (ours.line(plain), *ours.stage_lines(), plain.line(), *plain.stage_lines()):
             print(line, flush=True)
         entry = {"outbound": ours.as_json(), "plain_duckdb": plain.as_json(), "ratio": round(ours.seconds / plain.seconds, 3)}
+        if target != "duckdb":
+            spark_warehouse = work / f"warehouse-{target}-{label.replace('% ', '-')}" / "outbound.duckdb"
+            theirs = outbound_run(f"outbound run --target {target} ({label})", landing, spark_warehouse, env, target)
+            for line in (theirs.line(plain, ours), *theirs.stage_lines()):
+                print(line, flush=True)
+            entry[f"outbound_{target}"] = theirs.as_json() | {
+                "ratio_to_plain_duckdb": round(theirs.seconds / plain.seconds, 3),
+                "ratio_to_duckdb_run": round(theirs.seconds / ours.seconds, 3),
+            }
         entry["expected_bad_rows"] = sum(expected["bad_rows"].values())
         if bad_fraction:
             quarantined = ours.detail["rows_rejected"]
@@ -139,7 +153,7 @@ def scale(rows: int, work: Path, env: dict[str, str]) -> dict:
     return report
 
 
-def seeds(work: Path, env: dict[str, str], server_url: str | None) -> dict:
+def seeds(work: Path, env: dict[str, str], server_url: str | None, target: str) -> dict:
     """The shipped seeds beside an empty flow, in the ephemeral mode and against the running server."""
     report = {}
     modes = [("ephemeral", None)] + ([("server", server_url)] if server_url else [])
@@ -159,12 +173,19 @@ def seeds(work: Path, env: dict[str, str], server_url: str | None) -> dict:
             flush=True,
         )
         report[mode] = {name: round(value, 3) for name, value in figures.items()}
+    if target != "duckdb" and server_url:
+        warehouse = work / f"seeds-{target}" / "outbound.duckdb"
+        theirs = outbound_run(f"seeds, server: full run --target {target}", REPO / "seeds", warehouse, env, target)
+        duckdb_full = report["server"]["full_run"]
+        print(f"{theirs.line()}  ({theirs.seconds / duckdb_full:.1f}x the DuckDB run)", *theirs.stage_lines(), sep="\n", flush=True)
+        report[f"{target}_full_run"] = theirs.as_json() | {"ratio_to_duckdb_run": round(theirs.seconds / duckdb_full, 3)}
     return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="sales rows of the synthetic landing set (default: 1000000)")
+    parser.add_argument("--target", choices=("duckdb", "spark"), default="duckdb", help="also run every full run on this dbt target")
     parser.add_argument("--skip-scale", action="store_true", help="only the shipped seeds")
     parser.add_argument("--skip-seeds", action="store_true", help="only the synthetic set")
     args = parser.parse_args()
@@ -184,15 +205,15 @@ def main() -> None:
     report: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count()}
     try:
         if not args.skip_scale:
-            report["scale"] = scale(args.rows, work, env)
+            report["scale"] = scale(args.rows, work, env, args.target)
         if not args.skip_seeds:
-            report["seeds"] = seeds(work, env, env.get("PREFECT_API_URL"))
+            report["seeds"] = seeds(work, env, env.get("PREFECT_API_URL"), args.target)
     finally:
         if server:
             stop_process_group(server)
         shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}-{args.rows}.json"
+    out = RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}-{args.rows}-{args.target}.json"
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten: {out.relative_to(REPO)}")
 

@@ -7,7 +7,11 @@ own, built from dbt's run results (flows.run.report_dbt_node).
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
+import shutil
+import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +27,11 @@ DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
 PROFILES_DIR = REPO_DIR
 DATABASE_ENV = "OUTBOUND_DBT_DATABASE"
 RUN_ID_ENV = "OUTBOUND_RUN_ID"
+# The dbt targets in profiles.yml: DuckDB builds in the build file itself, the others through
+# Parquet files exchanged with the engine (flows/exchange.py).
+TARGETS = ("duckdb", "spark")
+EXCHANGE_ENV = "OUTBOUND_EXCHANGE_DIR"
+SPARK_DIR_ENV = "OUTBOUND_SPARK_DIR"
 
 # dbt node statuses that mean the build must not be published.
 _FAILED = {"error", "fail", "runtime error"}
@@ -83,33 +92,65 @@ class DbtBuild:
         return f"{models} models built, {tests} data tests passed ({warned} warned)"
 
 
-def dbt_build(database: Path, run_id: str) -> DbtBuild:
-    """Run `dbt build` (models and data tests) in-process against `database`.
+def check_target(target: str) -> None:
+    """Fail before any work when `target` cannot run here: an unknown name, or Spark without its extra or Java."""
+    if target not in TARGETS:
+        raise BuildError(f"unknown dbt target {target!r}: expected one of {', '.join(TARGETS)}")
+    if target == "spark":
+        if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+            raise BuildError("dbt target spark needs the Spark extra: `make spark`, or pip install -e '.[spark]'")
+        if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+            raise BuildError("dbt target spark needs Java 17 or later (java on the PATH, or JAVA_HOME)")
+
+
+def dbt_build(database: Path, run_id: str, target: str = "duckdb", unit_tests: bool = False) -> DbtBuild:
+    """Run `dbt build` (models and data tests) in-process against `database`, on dbt target `target`.
 
     The run id is stamped on every mart row (env var OUTBOUND_RUN_ID), so a reader can tell that
     the marts it reads in one query come from one publish. Failures are in the result, not raised:
     the caller records them first (ops.dbt_results), then calls `raise_for_failures`.
+    On a target other than DuckDB the feeds go to the engine, and its models come back into
+    `database`, as Parquet in a folder beside it (flows/exchange.py).
     """
     from dbt.cli.main import dbtRunner  # dbt is slow to import: only when a build runs.
 
+    from flows import exchange  # imports this module
+
+    check_target(target)
     os.environ[DATABASE_ENV] = str(database)
     os.environ[RUN_ID_ENV] = run_id
+    # Absolute: the engine resolves paths from its own working directory (a cluster's, even).
+    exchange_dir = database.parent.resolve() / "exchange"
+    if target != "duckdb":
+        with duckdb.connect(str(database)) as con:
+            exchange.write_feeds(con, exchange_dir)
+        os.environ[EXCHANGE_ENV] = str(exchange_dir)
+        os.environ[SPARK_DIR_ENV] = str(database.parent.resolve() / "spark")  # the engine's scratch, removed with the build
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
+    args += ["--target", target]
     # dbt's debug file log writes every statement under a lock all its threads share: it cost a
     # third of a build on the seeds. Node-level lines (info) stay in dbt_project/logs/dbt.log.
     args += ["--log-level-file", "info"]
     # Unit tests check the models' logic on fixed inputs, not the data: they run in the test
-    # suite (tests/test_dbt_unit_tests.py), not on every publish.
-    args += ["--exclude-resource-type", "unit_test"]
+    # suite (tests/test_dbt_unit_tests.py), and on a publish only when asked (on a new engine, they
+    # show that its dialect gives the models' logic the same results).
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     try:
         result = dbtRunner(callbacks=[_pause_after_first_node]).invoke(args)
     finally:
         close_dbt_connection()
+        stop_spark_session()
+        os.environ.pop(EXCHANGE_ENV, None)
     if result.exception is not None:
         return DbtBuild(error=str(result.exception))
     # Exposures and other nodes that only describe the project are "built" as no-ops: not reported.
     ran = [_node_result(node_result) for node_result in result.result.results if node_result.node.resource_type in _RUN_TYPES]
-    return DbtBuild(_with_table_rows(database, ran))
+    built = DbtBuild(ran)
+    if target != "duckdb" and not built.failures:
+        with duckdb.connect(str(database)) as con:
+            exchange.read_models(con, exchange_dir)
+    return dataclasses.replace(built, nodes=_with_table_rows(database, ran))
 
 
 def close_dbt_connection() -> None:
@@ -122,6 +163,23 @@ def close_dbt_connection() -> None:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
+
+
+# pyspark warns on import that it does not support pandas 3 fully: Outbound never hands it a
+# pandas object (the feeds go as Parquet), so the warning only clutters the run's output.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+
+def stop_spark_session() -> None:
+    """Stop the Spark session dbt-spark's session method started in this process, if any: its JVM
+    holds memory and the build folder's scratch files, and a next build must start with its own settings."""
+    if "pyspark.sql" not in sys.modules:
+        return
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
+    if session is not None:
+        session.stop()
 
 
 def _with_table_rows(database: Path, nodes: list[NodeResult]) -> list[NodeResult]:

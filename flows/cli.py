@@ -13,6 +13,7 @@ from flows.errors import OutboundError
 # Kept here as well as in flows.run, so that `outbound status` and `--help` need not import Prefect.
 WAREHOUSE_HELP = "published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
 FORMATS = ("table", "csv", "json", "markdown")  # as flows.sql.FORMATS, which imports DuckDB
+TARGETS = ("duckdb", "spark")  # as flows.build.TARGETS
 SQL_DESCRIPTION = (
     "Run SQL on the published warehouse. The connection is read-only, with no access to files, network or extensions: "
     "a query cannot change or leak anything. Marts can be named without their schema (brand_mix = marts.brand_mix)."
@@ -33,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help="fail the run, publishing nothing, if any row breaks a rule")
     run.add_argument("--full-refresh", action="store_true", help="rebuild the warehouse from the landing files alone")
     run.add_argument("--prune", action="store_true", help="drop the rows of files that are gone from the landing directory")
+    run.add_argument("--unit-tests", action="store_true", help="also run dbt's unit tests in the build (e.g. on a new --target)")
+    run.add_argument(
+        "--target", choices=TARGETS, help="dbt target the models are built on (default: duckdb; spark needs '.[spark]' and Java)"
+    )
 
     serve = commands.add_parser(
         "serve", help="serve the flow as deployment outbound/daily on the Prefect API in PREFECT_API_URL, until stopped"
@@ -43,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     serve.add_argument("--strict", action="store_true", help="runs fail, publishing nothing, if any row breaks a rule")
     serve.add_argument("--full-refresh", action="store_true", help="runs rebuild the warehouse from the landing files alone")
+    serve.add_argument("--target", choices=TARGETS, default="duckdb", help="dbt target the runs build on (default: duckdb)")
 
     status = commands.add_parser("status", help="print the ingestion manifest and the last runs")
     status.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
@@ -124,15 +130,19 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             from flows.serve import serve
 
-            serve(args.cron, args.landing, str(_warehouse(args)), args.strict, args.full_refresh, args.timezone)
+            serve(args.cron, args.landing, str(_warehouse(args)), args.strict, args.full_refresh, args.timezone, args.target)
         else:
             # The warehouse works offline: no Prefect telemetry (its failures would clutter the log).
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
 
             # Only what the user gave: the flow's own defaults apply to the rest.
-            given = {name: value for name, value in (("landing", args.landing), ("warehouse", args.warehouse)) if value is not None}
-            summary = outbound(**given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune)
+            given = {
+                name: value
+                for name, value in (("landing", args.landing), ("warehouse", args.warehouse), ("target", args.target))
+                if value is not None
+            }
+            summary = outbound(**given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests)
             print(summary.render())
     except OutboundError as error:
         print(f"error: {error}", file=sys.stderr)

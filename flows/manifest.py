@@ -35,8 +35,9 @@ create table if not exists {TABLE} (
     loaded_at timestamp not null default current_timestamp
 );
 create table if not exists {PUBLICATION} (run_id varchar not null, published_at timestamp not null, code_version varchar not null);
+alter table {PUBLICATION} add column if not exists dbt_target varchar;
 comment on table {TABLE} is 'Every landing file in the warehouse, by name: where it was last read, its content hash, the rows it brought (valid and rejected) and the run that loaded it.';
-comment on table {PUBLICATION} is 'The run that published this warehouse, and the version of the code that built it.';
+comment on table {PUBLICATION} is 'The run that published this warehouse, the version of the code that built it, and the dbt target (engine) its models were built on.';
 """
 
 # What decides how a warehouse is built: the feed contracts, the loader, the validator, dbt.
@@ -117,10 +118,19 @@ class Plan:
         return bool(self.rebuild_reason or self.to_load or (prune and self.removed))
 
 
-def read_published(warehouse: Path) -> tuple[dict[str, KnownFile], str | None]:
-    """The published warehouse's manifest and code version (empty and None if there is none)."""
+@dataclass(frozen=True)
+class Published:
+    """What the published warehouse was built from: its files, the code's version and the dbt target."""
+
+    files: dict[str, KnownFile]
+    code_version: str | None = None
+    dbt_target: str | None = None
+
+
+def read_published(warehouse: Path) -> Published:
+    """The published warehouse's manifest, code version and dbt target (empty if there is none)."""
     if not warehouse.exists():
-        return {}, None
+        return Published({})
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.IOException as error:  # another process has the file open read-write
@@ -128,22 +138,28 @@ def read_published(warehouse: Path) -> tuple[dict[str, KnownFile], str | None]:
     with con:
         tables = {name for (name,) in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
         if not {TABLE, PUBLICATION} <= tables:
-            return {}, None
+            return Published({})
         files = con.execute(f"select feed, name, path, sha256 from {TABLE}").fetchall()
-        version = con.execute(f"select max(code_version) from {PUBLICATION}").fetchall()[0][0]
-    return {name: KnownFile(feed, name, path, sha256) for feed, name, path, sha256 in files}, version
+        # select *: a warehouse of an earlier version may lack dbt_target (it is rebuilt then anyway)
+        cursor = con.execute(f"select * from {PUBLICATION}")
+        row = dict(zip([column[0] for column in cursor.description], cursor.fetchone() or (), strict=False))
+    known = {name: KnownFile(feed, name, path, sha256) for feed, name, path, sha256 in files}
+    return Published(known, row.get("code_version"), row.get("dbt_target"))
 
 
-def plan(landing: list[LandingFile], warehouse: Path, full_refresh: bool) -> Plan:
+def plan(landing: list[LandingFile], warehouse: Path, full_refresh: bool, dbt_target: str = "duckdb") -> Plan:
     """Compare the landing files with the published manifest."""
-    known, version = read_published(warehouse)
+    published = read_published(warehouse)
+    known = published.files
     result = Plan()
     if full_refresh:
         result.rebuild_reason = "--full-refresh"
     elif not warehouse.exists():
         result.rebuild_reason = "no published warehouse yet"
-    elif version != code_version():
+    elif published.code_version != code_version():
         result.rebuild_reason = "the warehouse was built by another version of Outbound"
+    elif published.dbt_target != dbt_target:
+        result.rebuild_reason = f"the warehouse was built on dbt target {published.dbt_target}, this run builds on {dbt_target}"
     if result.rebuild_reason:
         result.new = list(landing)
         return result
@@ -189,6 +205,9 @@ def count_rows(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def stamp(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def stamp(con: duckdb.DuckDBPyConnection, run_id: str, dbt_target: str) -> None:
     con.execute(f"delete from {PUBLICATION}")
-    con.execute(f"insert into {PUBLICATION} values (?, current_timestamp, ?)", [run_id, code_version()])
+    con.execute(
+        f"insert into {PUBLICATION} (run_id, published_at, code_version, dbt_target) values (?, current_timestamp, ?, ?)",
+        [run_id, code_version(), dbt_target],
+    )

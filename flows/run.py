@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import artifacts, dbt_results, engine, findings, freshness, manifest, quarantine, runlog
-from flows.build import DbtBuild, NodeResult, dbt_build
+from flows.build import DbtBuild, NodeResult, check_target, dbt_build
 from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError
 from flows.faults import pause_point
 from flows.findings import SHOWN_AT_MOST, Findings
@@ -54,14 +54,14 @@ def acquire_warehouse(warehouse: Path) -> WarehouseLock:
 
 
 @task(name="plan-ingestion", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
-def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool) -> tuple[Plan, list[SkippedFile]]:
-    """Hash every landing file and compare it with the published manifest."""
+def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, target: str) -> tuple[Plan, list[SkippedFile]]:
+    """Hash every landing file and compare it with the published manifest (and the engine that built it)."""
     files, skipped = [], []
     for feed in FEEDS:
         paths, skipped_here = feed_files(landing, feed)
         files += [LandingFile.of(feed, path) for path in paths]
         skipped += skipped_here
-    result = manifest.plan(files, warehouse, full_refresh)
+    result = manifest.plan(files, warehouse, full_refresh, target)
     logger = get_run_logger()
     logger.info(
         "%d new, %d changed, %d unchanged, %d removed file(s)%s",
@@ -127,9 +127,9 @@ def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def build_marts(build: Path, warehouse: Path, run_id: str) -> tuple[DbtBuild, Findings]:
-    """Run dbt build (staging views, mart tables, data tests; each a task of its own), then read the findings."""
-    result = dbt_build(build, run_id)
+def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tests: bool) -> tuple[DbtBuild, Findings]:
+    """Run dbt build on `target` (staging views, mart tables, data tests; each a task of its own), then read the findings."""
+    result = dbt_build(build, run_id, target, unit_tests)
     dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
     report_dbt_node.map(result.nodes).wait()
     artifacts.post_dbt_results(result)
@@ -162,7 +162,7 @@ def report_dbt_node(node: NodeResult) -> str:
 def publish_warehouse(build: Path, warehouse: Path, record: runlog.RunRecord) -> None:
     """Stamp the build, then swap it in for the published warehouse in one atomic rename."""
     with engine.connect(build) as con:
-        manifest.stamp(con, record.run_id)
+        manifest.stamp(con, record.run_id, str(record.parameters["target"]))
         runlog.copy_into(con, warehouse, record)
         dbt_results.copy_into(con, warehouse)
     publish(build, warehouse)
@@ -190,6 +190,10 @@ def outbound(
     strict: bool = False,
     full_refresh: bool = False,
     prune: bool = False,
+    # A plain str, checked by check_target: a Literal annotation breaks Prefect's parameter model
+    # in a served deployment's runs ("OutboundModel is not fully defined").
+    target: str = "duckdb",
+    unit_tests: bool = False,
 ) -> RunSummary:
     """Load what changed in `landing`, validate, build the marts with dbt and publish `warehouse`.
 
@@ -197,12 +201,24 @@ def outbound(
     `strict`, which fails the run on any rejected row. A file that cannot be read as its feed
     fails the run. A failed run publishes nothing and leaves the last warehouse in place.
     `full_refresh` rebuilds from the landing files alone; `prune` drops the rows of files that
-    are no longer in the landing directory (they are kept otherwise).
+    are no longer in the landing directory (they are kept otherwise). `target` is the dbt target
+    (profiles.yml) the models are built and tested on: `duckdb`, in the build file itself, or
+    `spark`; validation happens in DuckDB and the warehouse is published as a DuckDB file either way.
+    `unit_tests` also runs dbt's unit tests in the build (the models' logic on fixed inputs).
     """
     landing_dir, warehouse_path = Path(landing), Path(warehouse)
+    check_target(target)
     flow_run_id = flow_run.get_id()
     run_id = str(flow_run_id or uuid.uuid4())
-    parameters = {"landing": landing, "warehouse": warehouse, "strict": strict, "full_refresh": full_refresh, "prune": prune}
+    parameters = {
+        "landing": landing,
+        "warehouse": warehouse,
+        "strict": strict,
+        "full_refresh": full_refresh,
+        "prune": prune,
+        "target": target,
+        "unit_tests": unit_tests,
+    }
     lock = acquire_warehouse(warehouse_path)
     try:
         record = runlog.RunRecord(run_id, parameters, trigger=_trigger(), flow_run_id=flow_run_id)
@@ -235,7 +251,7 @@ def _trigger() -> str:
 def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runlog.RunRecord) -> RunSummary:
     full_refresh = bool(record.parameters["full_refresh"])
     with record.stage("plan"):
-        work, skipped = plan_ingestion(landing, warehouse, full_refresh)
+        work, skipped = plan_ingestion(landing, warehouse, full_refresh, str(record.parameters["target"]))
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
     if not work.has_work(prune):
         return RunSummary.no_op(warehouse, work, skipped)
@@ -267,7 +283,9 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
                 + first_rejections_text(rejections, record.rows_rejected)
             )
         with record.stage("dbt"):
-            dbt, found = build_marts(build, warehouse, record.run_id)
+            dbt, found = build_marts(
+                build, warehouse, record.run_id, str(record.parameters["target"]), bool(record.parameters["unit_tests"])
+            )
         with record.stage("publish"):
             publish_warehouse(build, warehouse, record)
     finally:

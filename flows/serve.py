@@ -21,7 +21,7 @@ def api_url() -> str | None:
     return PREFECT_API_URL.value()
 
 
-def serve(cron: str, landing: str, warehouse: str, strict: bool, full_refresh: bool, timezone: str = "UTC") -> None:
+def serve(cron: str, landing: str, warehouse: str, strict: bool, full_refresh: bool, timezone: str = "UTC", target: str = "duckdb") -> None:
     """Create or update `outbound/daily` with these parameters and schedule, then run its runs until stopped."""
     if not api_url():
         raise OutboundError(
@@ -42,6 +42,8 @@ def serve(cron: str, landing: str, warehouse: str, strict: bool, full_refresh: b
         "strict": strict,
         "full_refresh": full_refresh,
         "prune": False,
+        "target": target,
+        "unit_tests": False,
     }
     outbound.serve(
         name=DEPLOYMENT,

@@ -72,6 +72,8 @@ def test_serve_then_trigger_a_run(server, tmp_path):
             "strict": False,
             "full_refresh": False,
             "prune": False,
+            "target": "duckdb",
+            "unit_tests": False,
         }
         assert [schedule["schedule"]["cron"] for schedule in deployment["schedules"]] == ["0 6 * * *"]
         assert deployment["global_concurrency_limit"]["limit"] == 1

@@ -191,10 +191,20 @@ def test_prefect_yaml_gives_the_same_deployment(prefect_env, prefect_api, tmp_pa
         "strict": False,
         "full_refresh": False,
         "prune": False,
+        "target": "duckdb",
+        "unit_tests": False,
     }
     assert [schedule["schedule"]["cron"] for schedule in deployment["schedules"]] == ["0 6 * * *"]
     assert deployment["global_concurrency_limit"]["limit"] == 1
-    assert set(deployment["parameter_openapi_schema"]["properties"]) == {"landing", "warehouse", "strict", "full_refresh", "prune"}
+    assert set(deployment["parameter_openapi_schema"]["properties"]) == {
+        "landing",
+        "warehouse",
+        "strict",
+        "full_refresh",
+        "prune",
+        "target",
+        "unit_tests",
+    }
     pull = json.dumps(deployment["pull_steps"])
     assert str(REPO) in pull
     assert datetime.fromisoformat(deployment["created"]) > datetime.now().astimezone() - timedelta(hours=1)

@@ -1,6 +1,7 @@
 {#
     Figures as text, for the sentences of int_figures and of the data quality findings.
-    Number formatting differs between engines, hence the dispatch; default__ is DuckDB's.
+    Number formatting differs between engines, hence the dispatch; default__ is DuckDB's, spark__ Spark SQL's
+    (Java's Formatter: the same text, but for a value exactly halfway, which Java rounds up).
 #}
 
 {# A whole number as text with thousands separators: 1,543,069. #}
@@ -10,6 +11,11 @@
 
 {% macro default__format_units(expression) -%}
     format('{:,}', cast(round({{ expression }}) as {{ dbt.type_bigint() }}))
+{%- endmacro %}
+
+{# Spark formats a null as 'null' or 'n': these give null, as DuckDB's format does. #}
+{% macro spark__format_units(expression) -%}
+    case when {{ expression }} is not null then format_number(cast(round({{ expression }}) as {{ dbt.type_bigint() }}), 0) end
 {%- endmacro %}
 
 
@@ -22,6 +28,10 @@
     format('{:+.1f}%', cast({{ expression }} as {{ type_double() }}))
 {%- endmacro %}
 
+{% macro spark__format_pct(expression) -%}
+    case when {{ expression }} is not null then format_string('%+.1f%%', cast({{ expression }} as {{ type_double() }})) end
+{%- endmacro %}
+
 
 {# A number with one decimal: 5.3 (e.g. a difference in percentage points). #}
 {% macro format_decimal(expression) -%}
@@ -30,6 +40,10 @@
 
 {% macro default__format_decimal(expression) -%}
     format('{:.1f}', cast({{ expression }} as {{ type_double() }}))
+{%- endmacro %}
+
+{% macro spark__format_decimal(expression) -%}
+    case when {{ expression }} is not null then format_string('%.1f', cast({{ expression }} as {{ type_double() }})) end
 {%- endmacro %}
 
 
@@ -72,4 +86,31 @@
         when 'at_least' then 'at least '
         else ''
     end || {{ format_units(prefix ~ 'units') }}
+{%- endmacro %}
+
+
+{#
+    Aggregate: the texts of `expression` in the group joined by `delimiter` (a SQL string literal),
+    in ascending order of `sort_keys` (SQL expressions; negate a number to sort it descending).
+    dbt.listagg's order by is not supported on Spark, hence the dispatch.
+#}
+{% macro ordered_text_agg(expression, delimiter, sort_keys) -%}
+    {{ return(adapter.dispatch('ordered_text_agg', 'outbound')(expression, delimiter, sort_keys)) }}
+{%- endmacro %}
+
+{% macro default__ordered_text_agg(expression, delimiter, sort_keys) -%}
+    {{ dbt.listagg(expression, delimiter, 'order by ' ~ sort_keys | join(', ')) }}
+{%- endmacro %}
+
+{# Sorting structs sorts by their fields in order: the keys, then the text. #}
+{% macro spark__ordered_text_agg(expression, delimiter, sort_keys) -%}
+    array_join(
+        transform(
+            array_sort(collect_list(named_struct(
+                {%- for key in sort_keys %}'key{{ loop.index }}', {{ key }}, {% endfor %}'text', {{ expression }}
+            ))),
+            item -> item.text
+        ),
+        {{ delimiter }}
+    )
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#
     Lineage and list helpers. Every mart row carries `source_ids` and `figure_refs`: sorted,
     distinct lists of the sources and figures it was computed from. List syntax differs between
-    engines, hence the dispatch; default__ is DuckDB's.
+    engines, hence the dispatch; default__ is DuckDB's, spark__ Spark SQL's.
 #}
 
 {# The reference of one figure: '<feed>:<landing file>:<line>'. #}
@@ -19,6 +19,10 @@
     list_sort(list_distinct(list_filter([{{ expressions | join(', ') }}], lambda item: item is not null)))
 {%- endmacro %}
 
+{% macro spark__list_of(expressions) -%}
+    array_sort(array_distinct(filter(array({{ expressions | join(', ') }}), item -> item is not null)))
+{%- endmacro %}
+
 
 {# Aggregate: a sorted list of the distinct non-null values of `expression` in the group. #}
 {% macro list_agg(expression) -%}
@@ -27,6 +31,11 @@
 
 {% macro default__list_agg(expression) -%}
     list_sort(list_distinct(list({{ expression }}) filter (where {{ expression }} is not null)))
+{%- endmacro %}
+
+{# collect_set skips nulls. #}
+{% macro spark__list_agg(expression) -%}
+    array_sort(collect_set({{ expression }}))
 {%- endmacro %}
 
 
@@ -39,6 +48,10 @@
     list_sort(list_distinct(flatten(list({{ list_expression }}))))
 {%- endmacro %}
 
+{% macro spark__merged_lists(list_expression) -%}
+    array_sort(array_distinct(flatten(collect_list({{ list_expression }}))))
+{%- endmacro %}
+
 
 {# Two lists joined, sorted and distinct (either may be null). #}
 {% macro concat_lists(first_list, second_list) -%}
@@ -49,6 +62,10 @@
     list_sort(list_distinct(list_concat(coalesce({{ first_list }}, []), coalesce({{ second_list }}, []))))
 {%- endmacro %}
 
+{% macro spark__concat_lists(first_list, second_list) -%}
+    array_sort(array_distinct(concat(coalesce({{ first_list }}, array()), coalesce({{ second_list }}, array()))))
+{%- endmacro %}
+
 
 {# A list as text, items separated by ', '. #}
 {% macro list_to_text(list_expression) -%}
@@ -57,4 +74,8 @@
 
 {% macro default__list_to_text(list_expression) -%}
     array_to_string({{ list_expression }}, ', ')
+{%- endmacro %}
+
+{% macro spark__list_to_text(list_expression) -%}
+    array_join({{ list_expression }}, ', ')
 {%- endmacro %}

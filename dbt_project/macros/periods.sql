@@ -51,6 +51,10 @@
     {{ left }} is not distinct from {{ right }}
 {%- endmacro %}
 
+{% macro spark__null_safe_equals(left, right) -%}
+    {{ left }} <=> {{ right }}
+{%- endmacro %}
+
 
 {#
     Join condition: two reported figures of the same series (metric, entity, entity_type,

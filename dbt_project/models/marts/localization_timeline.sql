@@ -157,8 +157,10 @@ final as (
         milestone,
         milestone_date,
         date_precision,
-        milestone_seq,
-        {{ dbt.datediff('previous_milestone_date', 'milestone_date', 'day') }} as days_since_previous_milestone,
+        -- bigint on every engine (Spark's row_number and datediff give int)
+        cast(milestone_seq as {{ dbt.type_bigint() }}) as milestone_seq,
+        cast({{ dbt.datediff('previous_milestone_date', 'milestone_date', 'day') }} as {{ dbt.type_bigint() }})
+            as days_since_previous_milestone,
         first_local_production_date,
         assembly_mode,
         annual_capacity,

@@ -81,10 +81,10 @@ brand_totals as (
         exceeding.period_end,
         exceeding.brand_units,
         exceeding.group_figure_ref,
-        {{ dbt.listagg(
+        {{ ordered_text_agg(
             "brand_figures.entity || ' ' || " ~ format_units('brand_figures.units'),
             "', '",
-            'order by brand_figures.units desc, brand_figures.entity'
+            ['-brand_figures.units', 'brand_figures.entity']
         ) }} as brand_breakdown,
         {{ list_agg('brand_figures.figure_ref') }} as figure_refs,
         {{ list_agg('brand_figures.source_id') }} as source_ids
