@@ -146,11 +146,19 @@ def dbt_build(database: Path, run_id: str, target: str = "duckdb", unit_tests: b
         return DbtBuild(error=str(result.exception))
     # Exposures and other nodes that only describe the project are "built" as no-ops: not reported.
     ran = [_node_result(node_result) for node_result in result.result.results if node_result.node.resource_type in _RUN_TYPES]
-    built = DbtBuild(ran)
-    if target != "duckdb" and not built.failures:
+    # The project's hooks (an engine's hand-over, macros/exchange.sql) are not among the nodes.
+    hooks_failed = [
+        f"{r.node.name}: {r.message}" for r in result.result.results if r.node.resource_type == "operation" and r.status == "error"
+    ]
+    if hooks_failed:
+        return DbtBuild(ran, error="; ".join(hooks_failed))
+    if target != "duckdb" and not DbtBuild(ran).failures:
+        built = [node.relation for node in ran if node.resource_type == "model" and node.relation]
         with duckdb.connect(str(database)) as con:
-            exchange.read_models(con, exchange_dir)
-    return dataclasses.replace(built, nodes=_with_table_rows(database, ran))
+            missing = exchange.read_models(con, exchange_dir, built)
+        if missing:
+            return DbtBuild(ran, error=f"{target} built but did not hand back {', '.join(missing)}")
+    return DbtBuild(_with_table_rows(database, ran))
 
 
 def close_dbt_connection() -> None:

@@ -35,25 +35,27 @@ def write_feeds(con: duckdb.DuckDBPyConnection, exchange: Path) -> None:
         con.execute(f"copy (select * from raw.{feed}) to {_literal(str(folder / 'data.parquet'))} (format parquet)")
 
 
-def read_models(con: duckdb.DuckDBPyConnection, exchange: Path) -> list[str]:
-    """Replace each model in the build file by what the engine built (<exchange>/models/<schema>.<model>/),
-    as a table, described as dbt documents it. Returns the relations read."""
+def read_models(con: duckdb.DuckDBPyConnection, exchange: Path, relations: list[str]) -> list[str]:
+    """Replace each of `relations` (schema.model) in the build file by what the engine built
+    (<exchange>/models/<schema>.<model>/), as a table, described as dbt documents it. Returns the
+    relations the engine did not hand back: then nothing is read (and the build is not published)."""
+    missing = [relation for relation in relations if not any((exchange / "models" / relation).glob("*.parquet"))]
+    if missing:
+        return missing
     views = {
         f"{schema}.{name}"
         for schema, name in con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()
     }
-    relations = []
-    for folder in sorted((exchange / "models").iterdir()):
-        relation = folder.name
+    for relation in relations:
+        folder = exchange / "models" / relation
         schema, _ = relation.split(".", 1)
         con.execute(f"create schema if not exists {schema}")
         if relation in views:  # built as a view on DuckDB before: what Spark computed replaces it
             con.execute(f"drop view {relation}")
         # an empty model still comes as one (empty) file with its columns
         con.execute(f"create or replace table {relation} as select * from read_parquet({_literal(str(folder / '*.parquet'))})")
-        relations.append(relation)
     _describe(con, set(relations))
-    return relations
+    return []
 
 
 def _describe(con: duckdb.DuckDBPyConnection, relations: set[str]) -> None:

@@ -126,6 +126,49 @@ def landing(tmp_path: Path) -> Path:
     return directory
 
 
+@dataclass(frozen=True)
+class PublishedLanding:
+    """A landing directory of the shipped seeds and the warehouse a real `outbound run` published from it."""
+
+    landing: Path
+    warehouse: Path
+    first_run: Run  # what that first run printed
+
+    @property
+    def args(self) -> list[str]:
+        return ["run", "--landing", str(self.landing), "--warehouse", str(self.warehouse)]
+
+
+@pytest.fixture(scope="session")
+def _published_from_landing(outbound, tmp_path_factory: pytest.TempPathFactory) -> PublishedLanding:
+    """One real first run per session, from a copy of the seeds, into an empty warehouse folder."""
+    root = tmp_path_factory.mktemp("published-from-landing")
+    landing, warehouse = root / "landing", root / "warehouse" / "outbound.duckdb"
+    shutil.copytree(SEEDS, landing)
+    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.output
+    return PublishedLanding(landing, warehouse, result)
+
+
+@pytest.fixture()
+def published_landing(_published_from_landing: PublishedLanding, tmp_path: Path) -> PublishedLanding:
+    """For tests that publish from the seeds, then change the landing files and run again: the state
+    right after that first run, without paying for it in every test.
+
+    The test gets its own byte-for-byte copy of the whole warehouse folder the session's first run
+    published (the warehouse, its run log and dbt results, its Parquet link and files) in
+    tmp_path/warehouse, and the landing directory put back to the shipped seeds, at the path the
+    warehouse's manifest names (so it is the same files: a run with nothing changed has nothing new).
+    Tests run one at a time, so they take turns with that landing directory.
+    """
+    first = _published_from_landing
+    shutil.rmtree(first.landing)
+    shutil.copytree(SEEDS, first.landing)
+    warehouse = tmp_path / "warehouse" / first.warehouse.name
+    shutil.copytree(first.warehouse.parent, warehouse.parent, symlinks=True)
+    return PublishedLanding(first.landing, warehouse, first.first_run)
+
+
 def create_reference_tables(con: duckdb.DuckDBPyConnection, refs: ReferenceData, but: str | None = None) -> None:
     """The reference feeds' valid rows as the flow leaves them (raw.sources, raw.countries, raw.brands), from
     `refs`; all `but` the feed under test, whose raw.<feed> is its own."""

@@ -91,7 +91,10 @@ def write(path: Path, header: str, *rows: str, newline: str = "\n", bom: bool = 
 
 
 def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path):
-    """Every row-level case in one landing set, in one run."""
+    """Every row-level case in one landing set, in one run. (It is also tests/test_flow.py's bad-rows test,
+    test_bad_rows_are_quarantined_and_good_rows_published, whose run this one was a superset of: its
+    negative units and impossible date are lines 14 and 13 here, and this run takes its warehouse from
+    OUTBOUND_WAREHOUSE as that one did.)"""
     sales = landing / "sales.csv"
     sales.write_text(
         sales.read_text(encoding="utf-8")
@@ -125,7 +128,7 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
     (landing / "sales_link.csv").symlink_to(outside)
     warehouse = tmp_path / "warehouse" / "outbound.duckdb"
 
-    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    result = outbound("run", "--landing", str(landing), env={"OUTBOUND_WAREHOUSE": str(warehouse)})  # not --warehouse
 
     assert result.returncode == 0, result.output
     assert f"{landing / 'sales_link.csv'}: skipped: a symlink to {outside}, outside the landing directory" in result.stdout
@@ -156,6 +159,19 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
         assert f"{place[0]}:{place[1]}: " in result.stdout  # listed in the run's warning
     assert "Swallowed" in rejected[("plant_launches_extra.csv", 4)][2]  # the swallowed line is kept in the record
     assert json.loads(rejected[("sales.csv", 11)][2])["units"] == "many"  # raw values, as written
+    # The run's warning names the file, the line and the rule in full.
+    assert f"{sales}:14: units: greater_than_or_equal_to(0) (value -5)" in result.stdout
+    assert f"{sales}:13: period_start: '2024-02-30' is not a date written YYYY-MM-DD, between 1900 and 2199" in result.stdout
+    # A row that loads but breaks a rule is rejected at validate with its values as read; one that does not load, at load.
+    negative, impossible_date = query(
+        warehouse,
+        "select line, stage, raw_values, failed_rules from quarantine.rejected_rows "
+        "where source_file = ? and line in (13, 14) order by line desc",
+        [str(sales)],
+    )
+    assert negative[0] == 14 and negative[1] == "validate" and json.loads(negative[2])["units"] == -5
+    assert negative[3] == ["units: greater_than_or_equal_to(0) (value -5)"]
+    assert impossible_date[0] == 13 and impossible_date[1] == "load" and json.loads(impossible_date[2])["period_start"] == "2024-02-30"
 
     # Correct loads.
     assert query(warehouse, "select count(*) from raw.exports where _file = ?", [str(header_only)]) == [(0,)]
@@ -171,5 +187,8 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
 
     # The good rows are all there: the shipped seeds' marts are intact.
     assert query(warehouse, "select units from marts.brand_mix where segment = 'Not broken out'") == [(162_392,)]
+    assert query(warehouse, "select share_of_group from marts.brand_mix where segment = 'Chery' and mix_dimension = 'brand'") == [
+        (pytest.approx(1_543_069 / 2_561_465),)
+    ]
     # BYD's 10 milestones of the seeds, and the two new sites' announcements.
     assert query(warehouse, "select count(*) from marts.localization_timeline where group_name = 'BYD'") == [(12,)]

@@ -131,11 +131,29 @@ def test_run_waits_while_another_run_holds_the_warehouse(start_outbound, landing
     fcntl.flock(folder, fcntl.LOCK_EX)  # as a running `outbound run` holds it
     try:
         run = start_outbound("run", "--landing", str(landing), "--warehouse", str(warehouse), env={"OUTBOUND_RETRY_BACKOFF_SECONDS": "1"})
-        time.sleep(4)
+        lines, retrying = [], threading.Event()
+
+        def read_stderr() -> None:
+            for line in run.stderr:
+                lines.append(line)
+                if "Retry 1/5" in line:
+                    retrying.set()
+
+        reader = threading.Thread(target=read_stderr)
+        reader.start()
+        deadline = time.monotonic() + 180
+        while not retrying.wait(0.1):  # until it has found the warehouse held, and waits to try again
+            assert run.poll() is None and time.monotonic() < deadline, "".join(lines)
         assert run.poll() is None and not warehouse.exists()
     finally:
         os.close(folder)  # the other run ends
-    stdout, stderr = run.communicate(timeout=300)
+    try:
+        stdout = run.stdout.read()
+        run.wait(timeout=300)
+    finally:
+        run.kill()
+        reader.join()
+    stderr = "".join(lines)
     assert run.returncode == 0, stdout + stderr
     assert "another outbound run is building this warehouse" in stderr and "Retry 1/5" in stderr
     assert query(warehouse, "select count(*) from raw.sales") == [(9,)]

@@ -40,10 +40,12 @@ def spark_published(outbound, tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(reason)
     warehouse = tmp_path_factory.mktemp("spark") / "outbound.duckdb"
     # Spark's settings for small data (profiles.yml): one shuffle partition, no whole-stage code
-    # generation, the JVM's quick compiler only. They change how fast, not what is computed.
+    # generation or adaptive re-planning, the JVM's quick compiler only. They change how fast, not
+    # what is computed.
     small_data = {
         "OUTBOUND_SPARK_SHUFFLE_PARTITIONS": "1",
         "OUTBOUND_SPARK_CODEGEN": "false",
+        "OUTBOUND_SPARK_ADAPTIVE": "false",
         "OUTBOUND_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1",
     }
     run = outbound("run", "--warehouse", str(warehouse), "--target", "spark", "--unit-tests", env=small_data, timeout=900)
