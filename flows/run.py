@@ -250,8 +250,9 @@ def _trigger() -> str:
 
 def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runlog.RunRecord) -> RunSummary:
     full_refresh = bool(record.parameters["full_refresh"])
+    target, unit_tests = str(record.parameters["target"]), bool(record.parameters["unit_tests"])
     with record.stage("plan"):
-        work, skipped = plan_ingestion(landing, warehouse, full_refresh, str(record.parameters["target"]))
+        work, skipped = plan_ingestion(landing, warehouse, full_refresh, target)
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
     if not work.has_work(prune):
         return RunSummary.no_op(warehouse, work, skipped)
@@ -283,9 +284,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
                 + first_rejections_text(rejections, record.rows_rejected)
             )
         with record.stage("dbt"):
-            dbt, found = build_marts(
-                build, warehouse, record.run_id, str(record.parameters["target"]), bool(record.parameters["unit_tests"])
-            )
+            dbt, found = build_marts(build, warehouse, record.run_id, target, unit_tests)
         with record.stage("publish"):
             publish_warehouse(build, warehouse, record)
     finally:
