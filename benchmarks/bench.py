@@ -161,7 +161,7 @@ def seeds(work: Path, env: dict[str, str], server_url: str | None, target: str) 
         mode_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"} | ({"PREFECT_API_URL": url} if url else {})
         empty = [measure.run([PYTHON, "-m", "benchmarks.empty_flow"], env=mode_env, cwd=REPO).seconds for _ in range(3)]
         full, no_op = [], []
-        for attempt in range(2):
+        for attempt in range(3):
             warehouse = work / f"seeds-{mode}-{attempt}" / "outbound.duckdb"
             full.append(outbound_run(f"seeds, {mode}: full run", REPO / "seeds", warehouse, mode_env).seconds)
             no_op.append(outbound_run(f"seeds, {mode}: no-op rerun", REPO / "seeds", warehouse, mode_env).seconds)

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows import artifacts, dbt_results, engine, findings, freshness, manifest, quarantine, runlog
-from flows.build import DbtBuild, NodeResult, check_target, dbt_build
+from flows.build import DbtBuild, NodeResult, check_target, dbt_build, preload_dbt
 from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError
 from flows.faults import pause_point
 from flows.findings import SHOWN_AT_MOST, Findings
@@ -131,7 +131,10 @@ def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tes
     """Run dbt build on `target` (staging views, mart tables, data tests; each a task of its own), then read the findings."""
     result = dbt_build(build, run_id, target, unit_tests)
     dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
-    report_dbt_node.map(result.nodes).wait()
+    # One after the other: on 2 cores, a thread per node only adds contention (measured: 1.5 s
+    # against 1.0 s for the seeds' 165 nodes). A failed node fails its task; the build raises below.
+    for node in result.nodes:
+        report_dbt_node(node, return_state=True)
     artifacts.post_dbt_results(result)
     result.raise_for_failures()
     logger = get_run_logger()
@@ -256,6 +259,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
     if not work.has_work(prune):
         return RunSummary.no_op(warehouse, work, skipped)
+    preload_dbt(target)  # while the files load and validate
     known_feeds = {file.feed for file in work.to_load + work.unchanged} | {file.feed for file in work.removed if not prune}
     missing = [f"{feed}*.csv" for feed in FEEDS if feed not in known_feeds]
     if missing:

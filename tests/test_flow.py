@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import sha256
+from flows.build import BUILD_LINK
+from tests.conftest import query, sha256
 
 CHERY_JAN_NOV = ("Chery Group", "2024-01-01", "2024-11-30")
 
@@ -181,3 +182,35 @@ def test_every_published_model_column_is_documented(published, warehouse_sql):
         assert columns, node["name"]
         for (column,) in columns:
             assert node["columns"].get(column, {}).get("description"), f"{node['name']}.{column} is not described"
+
+
+def test_runs_into_other_warehouses_reuse_dbt_parse_and_take_turns(outbound, start_outbound, tmp_path):
+    """dbt parses the project once and later runs reuse that parse (target/partial_parse.msgpack),
+    whatever warehouse they publish and whatever their run id. Two runs at once from one checkout
+    take turns at dbt (it opens every build through one link) and each publishes its own build."""
+    dbt_log = Path(__file__).resolve().parent.parent / "dbt_project" / "logs" / "dbt.log"
+    first, *concurrent = [tmp_path / name / "outbound.duckdb" for name in ("first", "second", "third")]
+    done = outbound("run", "--warehouse", str(first))
+    assert done.returncode == 0, done.output
+    logged_before = dbt_log.stat().st_size
+
+    runs = [start_outbound("run", "--warehouse", str(warehouse)) for warehouse in concurrent]
+    outputs = [run.communicate(timeout=300) for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    with dbt_log.open("rb") as log:
+        log.seek(logged_before)
+        logged = log.read().decode()
+    assert logged.count("Found 21 models") == 2  # both runs' dbt invocations are in this part of the log
+    assert "Unable to do partial parsing" not in logged, [line for line in logged.splitlines() if "partial parsing" in line]
+    lines = logged.splitlines()
+    starts = [number for number, line in enumerate(lines) if "Running with dbt=" in line]
+    ends = [number for number, line in enumerate(lines) if "Completed successfully" in line]
+    assert len(starts) == len(ends) == 2 and ends[0] < starts[1]  # one invocation, then the other
+    assert not BUILD_LINK.is_symlink()  # each build removes the link when its dbt is done
+    warehouses = [first, *concurrent]
+    run_ids = [query(warehouse, "select distinct run_id from marts.brand_mix") for warehouse in warehouses]
+    published_by = [query(warehouse, "select run_id from ops.publication") for warehouse in warehouses]
+    assert run_ids == published_by and len({ids[0] for ids in run_ids}) == 3
+    marts = [query(warehouse, "select * exclude (run_id) from marts.brand_mix order by all") for warehouse in warehouses]
+    assert marts[0] and marts[0] == marts[1] == marts[2]

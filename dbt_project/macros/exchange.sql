@@ -17,8 +17,9 @@
 {% macro default__register_landing_feeds() -%}{%- endmacro %}
 
 {% macro spark__register_landing_feeds() -%}
-    {%- set exchange = env_var('OUTBOUND_EXCHANGE_DIR', '') -%}
-    {%- if execute and exchange -%}
+    {#- read only when the hook runs: an env var read while parsing makes dbt parse again when it changes -#}
+    {%- set exchange = env_var('OUTBOUND_EXCHANGE_DIR', '') if execute else '' -%}
+    {%- if exchange -%}
         {%- for source in graph.sources.values() if source.source_name == 'landing' -%}
             {%- set relation = source.schema ~ '.' ~ source.identifier -%}
             {%- do run_query('create database if not exists ' ~ source.schema) -%}
@@ -40,9 +41,9 @@
 {% macro default__export_models(results) -%}{%- endmacro %}
 
 {% macro spark__export_models(results) -%}
-    {%- set exchange = env_var('OUTBOUND_EXCHANGE_DIR', '') -%}
+    {%- set exchange = env_var('OUTBOUND_EXCHANGE_DIR', '') if execute else '' -%}
     {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error']) | list -%}
-    {%- if execute and exchange and not failed -%}
+    {%- if exchange and not failed -%}
         {%- for result in results if result.node.resource_type == 'model' and result.status == 'success' -%}
             {%- set node = result.node -%}
             {%- do run_query(
