@@ -7,7 +7,6 @@ own, built from dbt's run results (flows.run.report_dbt_node).
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import importlib.util
 import os
 import shutil
@@ -25,6 +24,7 @@ import duckdb
 
 from flows.errors import BuildError
 from flows.faults import pause_point
+from flows.lock import lock_folder
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
@@ -38,8 +38,9 @@ EXCHANGE_ENV = "OUTBOUND_EXCHANGE_DIR"
 SPARK_DIR_ENV = "OUTBOUND_SPARK_DIR"
 # dbt reuses its parse of the project (target/partial_parse.msgpack) only while the profile's
 # connection is unchanged, database path included: a new path meant a full parse, 2.3 to 2.8 s
-# more per seeds run. So dbt always opens the build through this one path, a link to the run's build folder.
-# The link, like dbt's target folder, is shared by every build from this checkout: one at a time.
+# more per seeds run. So dbt always opens the build through this one path, a link to the run's
+# build folder. The link, like dbt's target folder, is shared by every build from this checkout:
+# one at a time.
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 BUILD_LINK = DBT_TARGET_DIR / "build"
 
@@ -202,9 +203,8 @@ def linked_build(database: Path) -> Iterator[Path]:
     they land in the build folder, through the link, and go with it.
     """
     DBT_TARGET_DIR.mkdir(parents=True, exist_ok=True)
-    lock = os.open(DBT_TARGET_DIR, os.O_RDONLY)
+    lock = lock_folder(DBT_TARGET_DIR, wait=True)
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
         staged = BUILD_LINK.with_name(f".{BUILD_LINK.name}.{os.getpid()}")
         staged.unlink(missing_ok=True)
         staged.symlink_to(database.parent.resolve(), target_is_directory=True)

@@ -17,17 +17,28 @@ from flows.errors import WarehouseBusyError
 from flows.publish import BUILD_GLOB
 
 
+def lock_folder(folder: Path, wait: bool) -> int:
+    """flock(2) on `folder`, held until the returned descriptor is closed. Waits while another
+    process holds it, or, without `wait`, raises BlockingIOError at once."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
 class WarehouseLock:
     """The warehouse folder held by this run until `release()` (or the process ends)."""
 
     def __init__(self, warehouse: Path) -> None:
         """Take the lock, or raise WarehouseBusyError at once if another run holds it (the caller retries)."""
         warehouse.parent.mkdir(parents=True, exist_ok=True)
-        self._folder: int | None = os.open(warehouse.parent, os.O_RDONLY)
+        self._folder: int | None = None
         try:
-            fcntl.flock(self._folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._folder = lock_folder(warehouse.parent, wait=False)
         except BlockingIOError:
-            self.release()
             raise WarehouseBusyError(
                 f"{warehouse.parent}: another outbound run is building this warehouse; try again when it ends"
             ) from None
