@@ -28,7 +28,7 @@ from schemas.sql import compile_rules
 def load(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
     con.execute("create schema loaded; create schema raw")
     for feed, model in FEEDS.items():
-        paths, _ = feed_files(landing, feed)
+        paths = feed_files(landing, feed)
         typed = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in model.csv_columns().items()) + "}"
         files = "[" + ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths) + "]"
         con.execute(

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from flows.build import DbtBuild
+from flows.literal_path import literal_path
 
 TABLE = "ops.dbt_results"
 _COLUMNS = {
@@ -54,9 +55,8 @@ def copy_into(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
     path = log_path(warehouse)
     if path.exists():
         columns = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in _COLUMNS.items()) + "}"
-        con.execute(
-            f"insert into {TABLE} by name select * from read_json(?, format = 'newline_delimited', columns = {columns})", [str(path)]
-        )
+        with literal_path(path) as log:
+            con.execute(f"insert into {TABLE} by name select * from read_json(?, format = 'newline_delimited', columns = {columns})", [log])
     con.execute(
         f"comment on table {TABLE} is 'Every dbt model and test of every run that ran dbt (published or not): status, timing, rows affected, failing rows.'"
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flows.build import DATABASE_ENV, DBT_PROJECT_DIR, PROFILES_DIR, close_dbt_connection
 from flows.errors import OutboundError
+from flows.published import open_read_only
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")
 HOST = "127.0.0.1"
@@ -39,8 +40,7 @@ def docs(warehouse: Path, output: Path | None = None, serve_site: bool = False, 
 
 def generate(warehouse: Path, output: Path) -> Path:
     """Run `dbt docs generate` in-process on a copy of the warehouse; copy the site to `output`."""
-    if not warehouse.exists():
-        raise OutboundError(f"{warehouse}: no published warehouse yet; run `outbound run` first")
+    open_read_only(warehouse).close()  # a clear error for a missing, held or damaged file
     from dbt.cli.main import dbtRunner  # dbt is slow to import: only when docs are generated.
 
     with tempfile.TemporaryDirectory(prefix="outbound-docs-") as scratch:

@@ -1,5 +1,10 @@
 """Errors that end a run with a message for the user rather than a traceback."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class OutboundError(Exception):
     """A run failed for a reason the user can act on; the message says what and where."""
@@ -40,3 +45,21 @@ class WarehouseFileLockedError(TransientError):
 
 class LandingFileChangingError(TransientError):
     """A landing file changed while it was read: it is still being written."""
+
+
+class StorageError(OutboundError):
+    """A file or folder could not be read or written: a permission, a full or read-only disk."""
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn the operating system's (and DuckDB's) I/O failures into one line naming the file and the problem."""
+    import duckdb
+
+    try:
+        yield
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        raise StorageError(f"{where}{error.strerror or error}; nothing was published") from None
+    except duckdb.IOException as error:
+        raise StorageError(f"{str(error).removeprefix('IO Error: ')}; nothing was published") from None

@@ -7,25 +7,21 @@ address of the page.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
 from flows.errors import OutboundError
+from flows.sql import connect
 
 # Columns a person reads as the row's identity and numbers; the lineage lists are shown as figures.
 _HIDDEN = {"source_ids", "figure_refs", "run_id"}
 
 
-def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    if not warehouse.exists():
-        raise OutboundError(f"{warehouse}: no published warehouse yet; run `outbound run` first")
-    # Read-only, and no files or extensions: the --where condition is the user's SQL.
-    return duckdb.connect(str(warehouse), read_only=True, config={"enable_external_access": False})
-
-
 def explain(warehouse: Path, mart: str, where: str | None = None, limit: int = 20) -> str:
-    with _connect(warehouse) as con:
+    # The sandbox of `outbound sql` (read-only, no files or extensions, settings locked): --where is the user's SQL.
+    with connect(warehouse) as con:
         marts = [
             name for (name,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()
         ]
@@ -40,10 +36,11 @@ def explain(warehouse: Path, mart: str, where: str | None = None, limit: int = 2
         ]
         shown = [name for name in columns if name not in _HIDDEN]
         condition = where or "true"
+        # On lines of its own, so that a trailing comment cannot reach past it.
+        query = f"select {', '.join(shown)}, figure_refs from marts.{mart} where (\n{condition}\n) order by all limit {int(limit) + 1}"
+        _check_one_condition(con, query, condition)
         try:
-            rows = con.execute(
-                f"select {', '.join(shown)}, figure_refs from marts.{mart} where {condition} order by all limit {int(limit) + 1}"
-            ).fetchall()
+            rows = con.execute(query).fetchall()
         except duckdb.Error as error:
             raise OutboundError(f"--where {condition!r}: {error}") from None
         refs = sorted({ref for row in rows for ref in row[-1]})
@@ -60,6 +57,29 @@ def explain(warehouse: Path, mart: str, where: str | None = None, limit: int = 2
     if len(rows) > limit:
         lines.append(f"(more rows match; showing the first {limit}: narrow --where)")
     return "\n".join(lines)
+
+
+def _check_one_condition(con: duckdb.DuckDBPyConnection, query: str, condition: str) -> None:
+    """Refuse a --where that is more than one condition: another statement, a UNION, its own
+    ORDER BY or LIMIT, a GROUP BY. DuckDB parses the whole query (the text goes in as a value)."""
+    parsed = json.loads(con.execute("select json_serialize_sql($query)", {"query": query}).fetchall()[0][0])
+    if parsed.get("error"):
+        raise OutboundError(f"--where {condition!r} is not one SQL condition: {parsed.get('error_message')}")
+    [statement, *more] = parsed["statements"]
+    node = statement["node"]
+    if (
+        more
+        or node["type"] != "SELECT_NODE"
+        or [modifier["type"] for modifier in node.get("modifiers", [])] != ["ORDER_MODIFIER", "LIMIT_MODIFIER"]
+        or node.get("group_expressions")
+        or node.get("having")
+        or node.get("qualify")
+        or node.get("cte_map", {}).get("map")
+    ):
+        raise OutboundError(
+            f"--where {condition!r} is not one SQL condition; give a single condition such as \"segment = 'Chery'\" "
+            "(outbound sql runs any query)"
+        )
 
 
 def _figures(con: duckdb.DuckDBPyConnection, refs: list[str]) -> dict[str, list[str]]:

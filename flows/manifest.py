@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 
 from flows.build import DBT_PROJECT_DIR, REPO_DIR
-from flows.errors import LandingFileChangingError, WarehouseFileLockedError
+from flows.errors import LandingFileChangingError
+from flows.published import open_read_only
 
 TABLE = "ops.manifest"
 PUBLICATION = "ops.publication"
@@ -106,16 +107,19 @@ class Plan:
 
     new: list[LandingFile] = field(default_factory=list)
     changed: list[tuple[KnownFile, LandingFile]] = field(default_factory=list)
+    # The same bytes under a new name (the old name gone): its rows are kept, under the new name.
+    renamed: list[tuple[KnownFile, LandingFile]] = field(default_factory=list)
     unchanged: list[LandingFile] = field(default_factory=list)
     removed: list[KnownFile] = field(default_factory=list)
     rebuild_reason: str | None = None  # why the warehouse is rebuilt from the files, if it is
+    published_run_id: str | None = None  # the run that published the warehouse the plan compared with
 
     @property
     def to_load(self) -> list[LandingFile]:
         return self.new + [file for _, file in self.changed]
 
     def has_work(self, prune: bool) -> bool:
-        return bool(self.rebuild_reason or self.to_load or (prune and self.removed))
+        return bool(self.rebuild_reason or self.to_load or self.renamed or (prune and self.removed))
 
 
 @dataclass(frozen=True)
@@ -125,17 +129,14 @@ class Published:
     files: dict[str, KnownFile]
     code_version: str | None = None
     dbt_target: str | None = None
+    run_id: str | None = None  # the run that published it
 
 
 def read_published(warehouse: Path) -> Published:
     """The published warehouse's manifest, code version and dbt target (empty if there is none)."""
     if not warehouse.exists():
         return Published({})
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as error:  # another process has the file open read-write
-        raise WarehouseFileLockedError(f"{warehouse}: the published warehouse is held by another process: {error}") from None
-    with con:
+    with open_read_only(warehouse) as con:
         tables = {name for (name,) in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
         if not {TABLE, PUBLICATION} <= tables:
             return Published({})
@@ -144,14 +145,15 @@ def read_published(warehouse: Path) -> Published:
         cursor = con.execute(f"select * from {PUBLICATION}")
         row = dict(zip([column[0] for column in cursor.description], cursor.fetchone() or (), strict=False))
     known = {name: KnownFile(feed, name, path, sha256) for feed, name, path, sha256 in files}
-    return Published(known, row.get("code_version"), row.get("dbt_target"))
+    return Published(known, row.get("code_version"), row.get("dbt_target"), row.get("run_id"))
 
 
 def plan(landing: list[LandingFile], warehouse: Path, full_refresh: bool, dbt_target: str = "duckdb") -> Plan:
-    """Compare the landing files with the published manifest."""
-    published = read_published(warehouse)
+    """Compare the landing files with the published manifest (not even read on --full-refresh,
+    which must rebuild a warehouse that cannot be opened)."""
+    published = Published({}) if full_refresh else read_published(warehouse)
     known = published.files
-    result = Plan()
+    result = Plan(published_run_id=published.run_id)
     if full_refresh:
         result.rebuild_reason = "--full-refresh"
     elif not warehouse.exists():
@@ -171,6 +173,14 @@ def plan(landing: list[LandingFile], warehouse: Path, full_refresh: bool, dbt_ta
             result.changed.append((before, file))
         else:
             result.unchanged.append(file)
+    # A new name with the bytes of a file gone from the landing directory is that file, renamed.
+    gone = {(file.feed, file.sha256): file for file in sorted(known.values(), key=lambda file: file.name)}
+    for file in list(result.new):
+        before = gone.pop((file.feed, file.sha256), None)
+        if before is not None:
+            result.new.remove(file)
+            result.renamed.append((before, file))
+            del known[before.name]
     result.removed = sorted(known.values(), key=lambda file: file.name)
     return result
 
@@ -184,6 +194,16 @@ def record(con: duckdb.DuckDBPyConnection, file: LandingFile, run_id: str) -> No
         f"insert or replace into {TABLE} (name, path, feed, sha256, size_bytes, run_id) values (?, ?, ?, ?, ?, ?)",
         [file.path.name, str(file.path), file.feed, file.sha256, file.size_bytes, run_id],
     )
+
+
+def rename(con: duckdb.DuckDBPyConnection, before: KnownFile, after: LandingFile) -> None:
+    """A renamed file keeps its entry (the run that loaded it, its counts) under its new name and path."""
+    columns = "feed, sha256, size_bytes, rows_loaded, rows_rejected, run_id, loaded_at"
+    con.execute(
+        f"insert or replace into {TABLE} (name, path, {columns}) select ?, ?, {columns} from {TABLE} where name = ?",
+        [after.path.name, str(after.path), before.name],
+    )
+    con.execute(f"delete from {TABLE} where name = ?", [before.name])
 
 
 def drop(con: duckdb.DuckDBPyConnection, name: str) -> None:

@@ -37,7 +37,9 @@ def version_folder(warehouse: Path, version: str) -> Path:
 
 
 def write_marts(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
-    """Write every table of schema marts to `folder/<mart>.parquet`, each flushed to disk."""
+    """Write every table of schema marts to `folder/<mart>.parquet`, each flushed to disk
+    (what an earlier attempt left in `folder` is replaced)."""
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     marts = [
         name
@@ -51,12 +53,32 @@ def write_marts(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
     written = []
     for mart in marts:
         path = folder / f"{mart}.parquet"
-        target = str(path).replace("'", "''")
-        con.execute(f'copy "{MARTS_SCHEMA}"."{mart}" to \'{target}\' (format parquet)')
+        con.table(f"{_identifier(MARTS_SCHEMA)}.{_identifier(mart)}").write_parquet(str(path))  # the path as a value, not SQL
         _fsync(path)
         written.append(path)
     _fsync(folder)
     return written
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def is_in_line(warehouse: Path, run_id: str | None) -> bool:
+    """True when the Parquet link leads to the set of the publish that wrote the warehouse."""
+    link = parquet_link(warehouse)
+    return run_id is not None and link.is_symlink() and os.readlink(link) == version_folder(warehouse, run_id).name
+
+
+def rewrite(warehouse: Path, run_id: str) -> Path:
+    """Write the Parquet set of the published warehouse again and swap it in: for a run that finds
+    the link left at an older set (a run killed between its two swaps). Caller holds the run lock."""
+    folder = warehouse.parent / f".{parquet_link(warehouse).name}.rewrite-{run_id}"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        write_marts(con, folder)
+    staged = stage(folder, warehouse, run_id)
+    swap(warehouse, staged)
+    return staged
 
 
 def check_link(warehouse: Path) -> None:

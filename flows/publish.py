@@ -15,8 +15,10 @@ import shutil
 from pathlib import Path
 
 from flows import engine, parquet
-from flows.errors import PublishError
+from flows.errors import OutboundError, PublishError
 from flows.faults import pause_point
+from flows.interrupts import PUBLISHED_NOTE, signals_held
+from flows.published import WarehouseDamagedError, no_writer, open_read_only, set_aside, wal
 
 # The folder a run builds in, beside the published warehouse: `.<name>.build-<run id>`.
 BUILD_GLOB = ".{name}.build-*"
@@ -37,9 +39,15 @@ def discard_build(build: Path) -> None:
     shutil.rmtree(build.parent, ignore_errors=True)
 
 
-def publish(build: Path, warehouse: Path) -> None:
+def publish(build: Path, warehouse: Path) -> list[str]:
     """Replace `warehouse` by `build` in one rename, after making the build self-contained;
-    then its marts as Parquet, written beforehand, in one more."""
+    then its marts as Parquet, written beforehand, in one more. Returns what it set aside, as warnings.
+
+    No client can have the published file open read-write across the swap (the run waits for
+    one that does, then fails); a log such a client left beside it, or a damaged published file,
+    is set aside rather than left beside the new file or overwritten. SIGINT and SIGTERM wait
+    until both renames are done, so a stopped run never leaves the two from different publishes.
+    """
     marts_folder = build.parent / "parquet"
     # A checkpoint folds the write-ahead log into the file; the build must not need its .wal.
     with engine.connect(build) as con:
@@ -47,31 +55,49 @@ def publish(build: Path, warehouse: Path) -> None:
         parquet.write_marts(con, marts_folder)
     pause_point("publish")
     parquet.check_link(warehouse)
-    if _wal(build).exists():
+    if wal(build).exists():
         raise PublishError(f"{build}: the build still has a write-ahead log; something holds it open")
-    if _wal(warehouse).exists():
-        raise PublishError(
-            f"{_wal(warehouse)} exists: a process is writing to the published warehouse directly; "
-            "stop it (or remove the stale log) and run again"
-        )
-    staged = parquet.stage(marts_folder, warehouse, _run_id(build))
+    damaged = _is_damaged(warehouse)  # before no_writer: DuckDB closing the file would drop its lock
+    notes = []
+    with no_writer(warehouse):
+        if wal(warehouse).exists():  # left by a client that wrote to the published file and died
+            notes.append(f"set aside {set_aside(wal(warehouse), 'set-aside')}: a write-ahead log of the replaced warehouse")
+        if damaged:
+            notes.append(f"set aside {set_aside(warehouse, 'damaged')}: the damaged warehouse this run replaced")
+        staged = parquet.stage(marts_folder, warehouse, _run_id(build))
+        try:
+            with signals_held():
+                try:
+                    os.replace(build, warehouse)
+                except OSError:
+                    parquet.discard(staged)
+                    raise
+                directory = os.open(warehouse.parent, os.O_RDONLY)
+                try:
+                    os.fsync(directory)  # the rename itself survives a crash
+                finally:
+                    os.close(directory)
+                parquet.swap(warehouse, staged)
+        except Exception:
+            raise
+        except BaseException as error:  # Ctrl-C or SIGTERM, held until both swaps were done: the run did publish
+            error.add_note(PUBLISHED_NOTE)
+            raise
+    return notes
+
+
+def _is_damaged(warehouse: Path) -> bool:
+    if not warehouse.exists():
+        return False
     try:
-        os.replace(build, warehouse)
-    except OSError:
-        parquet.discard(staged)
-        raise
-    directory = os.open(warehouse.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a crash
-    finally:
-        os.close(directory)
-    parquet.swap(warehouse, staged)
+        open_read_only(warehouse).close()
+    except WarehouseDamagedError:
+        return True
+    except OutboundError:
+        return False
+    return False
 
 
 def _run_id(build: Path) -> str:
     """The run id in the build folder's name (see prepare_build)."""
     return build.parent.name.rpartition(".build-")[2]
-
-
-def _wal(database: Path) -> Path:
-    return database.with_name(database.name + ".wal")

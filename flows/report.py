@@ -24,6 +24,7 @@ from markupsafe import Markup
 from plotly.colors import qualitative
 
 from flows.errors import OutboundError
+from flows.published import open_read_only
 
 # The marts the page is drawn from: a warehouse without them is not a published one.
 MARTS = ("brand_mix", "growth_rates", "localization_timeline", "data_quality_findings")
@@ -77,12 +78,7 @@ def write_report(warehouse: Path, out: Path) -> Path:
 
 def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection without file or extension access: the report only reads the marts."""
-    if not warehouse.is_file():
-        raise OutboundError(f"{warehouse}: no published warehouse yet; run `outbound run` first")
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True, config={"enable_external_access": False})
-    except duckdb.Error as error:
-        raise OutboundError(f"{warehouse}: cannot be opened as a DuckDB warehouse ({error})") from None
+    con = open_read_only(warehouse, {"enable_external_access": False})
     present = {name for (name,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
     missing = [f"marts.{name}" for name in MARTS if name not in present]
     if missing:

@@ -19,15 +19,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import artifacts, dbt_results, engine, findings, freshness, manifest, quarantine, runlog
+from flows import artifacts, dbt_results, engine, findings, freshness, interrupts, manifest, parquet, quarantine, runlog
 from flows.build import DbtBuild, NodeResult, check_target, dbt_build, preload_dbt
-from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError
+from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError, storage_errors
 from flows.faults import pause_point
 from flows.findings import SHOWN_AT_MOST, Findings
-from flows.load import FileLoad, SkippedFile, create_tables, feed_files, forget_file, load_file
+from flows.load import FileLoad, SkippedFile, create_tables, forget_file, landing_files, load_file, rename_file
 from flows.lock import WarehouseLock, remove_stale_builds
 from flows.manifest import LandingFile, Plan
 from flows.publish import discard_build, prepare_build, publish
+from flows.published import set_aside_stray_log
 from flows.retries import TRANSIENT_RETRIES
 from flows.summary import FeedSummary, RunSummary, first_rejections_text
 from flows.validate import FeedValidation, validate_feed
@@ -50,23 +51,33 @@ def acquire_warehouse(warehouse: Path) -> WarehouseLock:
     lock = WarehouseLock(warehouse)
     for stale in remove_stale_builds(warehouse):
         get_run_logger().warning("removed %s, left by a run that was killed", stale)
+    kept = set_aside_stray_log(warehouse)
+    if kept:
+        get_run_logger().warning("set aside %s: a write-ahead log that did not belong to the warehouse (kept, not replayed)", kept)
     return lock
 
 
 @task(name="plan-ingestion", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
 def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, target: str) -> tuple[Plan, list[SkippedFile]]:
-    """Hash every landing file and compare it with the published manifest (and the engine that built it)."""
-    files, skipped = [], []
-    for feed in FEEDS:
-        paths, skipped_here = feed_files(landing, feed)
-        files += [LandingFile.of(feed, path) for path in paths]
-        skipped += skipped_here
+    """Hash every landing file and compare it with the published manifest (and the engine that built it).
+
+    A landing folder that is missing or holds no feed file fails the run: it is far likelier an
+    unmounted share than a wish to empty the warehouse.
+    """
+    if not landing.is_dir():
+        raise FeedFileError(landing, "no such landing folder (is the share mounted?); nothing was published")
+    paths, skipped = landing_files(landing, list(FEEDS))
+    if not any(paths.values()):
+        expected = ", ".join(f"{feed}*.csv" for feed in FEEDS)
+        raise FeedFileError(landing, f"the landing folder holds no feed file ({expected}); nothing was published")
+    files = [LandingFile.of(feed, path) for feed, feed_paths in paths.items() for path in feed_paths]
     result = manifest.plan(files, warehouse, full_refresh, target)
     logger = get_run_logger()
     logger.info(
-        "%d new, %d changed, %d unchanged, %d removed file(s)%s",
+        "%d new, %d changed, %d renamed, %d unchanged, %d removed file(s)%s",
         len(result.new),
         len(result.changed),
+        len(result.renamed),
         len(result.unchanged),
         len(result.removed),
         f"; rebuilding: {result.rebuild_reason}" if result.rebuild_reason else "",
@@ -87,6 +98,9 @@ def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool) -> Path:
             create_tables(con, feed, model.csv_columns())
         for before, _ in work.changed:
             forget_file(con, before.feed, before.path)
+        for before, after in work.renamed:
+            rename_file(con, before.feed, before.path, str(after.path))
+            manifest.rename(con, before, after)
         for file in work.removed if prune else []:
             forget_file(con, file.feed, file.path)
             manifest.drop(con, file.name)
@@ -161,15 +175,26 @@ def report_dbt_node(node: NodeResult) -> str:
     return node.status
 
 
-@task(name="publish-warehouse", cache_policy=NO_CACHE)
+@task(name="publish-warehouse", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
 def publish_warehouse(build: Path, warehouse: Path, record: runlog.RunRecord) -> None:
-    """Stamp the build, then swap it in for the published warehouse in one atomic rename."""
+    """Stamp the build, then swap it in for the published warehouse in one atomic rename.
+
+    Retried while a client holds the published file read-write: it is never replaced under one.
+    """
     with engine.connect(build) as con:
         manifest.stamp(con, record.run_id, str(record.parameters["target"]))
         runlog.copy_into(con, warehouse, record)
         dbt_results.copy_into(con, warehouse)
-    publish(build, warehouse)
+    for note in publish(build, warehouse):
+        get_run_logger().warning("%s", note)
     get_run_logger().info("published %s", warehouse)
+
+
+@task(name="align-parquet", cache_policy=NO_CACHE)
+def align_parquet(warehouse: Path, run_id: str) -> None:
+    """Write the published warehouse's Parquet set again: the link led to an older publish's."""
+    parquet.rewrite(warehouse, run_id)
+    get_run_logger().warning("%s led to an older publish (a run was killed while publishing): rewritten", parquet.parquet_link(warehouse))
 
 
 @task(name="check-freshness", cache_policy=NO_CACHE)
@@ -222,22 +247,41 @@ def outbound(
         "target": target,
         "unit_tests": unit_tests,
     }
-    lock = acquire_warehouse(warehouse_path)
-    try:
-        record = runlog.RunRecord(run_id, parameters, trigger=_trigger(), flow_run_id=flow_run_id)
-        runlog.append(warehouse_path, record)
+    with storage_errors():
+        lock = acquire_warehouse(warehouse_path)
         try:
-            summary = _run(landing_dir, warehouse_path, strict, prune, record)
-        except Exception as error:
-            runlog.append(warehouse_path, record.finish("failed", str(error)))
-            raise
-        runlog.append(warehouse_path, record.finish(summary.status))
-        summary = dataclasses.replace(summary, freshness=check_freshness(warehouse_path))
-    finally:
-        lock.release()
+            record = runlog.RunRecord(run_id, parameters, trigger=_trigger(), flow_run_id=flow_run_id)
+            runlog.append(warehouse_path, record)
+            try:
+                summary = _run(landing_dir, warehouse_path, strict, prune, record)
+            except BaseException as error:
+                _record_end(warehouse_path, record, error)
+                raise
+            runlog.append(warehouse_path, record.finish(summary.status))
+            summary = dataclasses.replace(summary, freshness=check_freshness(warehouse_path))
+        finally:
+            lock.release()
     if summary.rows_rejected:
         get_run_logger().warning("%d row(s) in quarantine%s", summary.rows_rejected, summary.first_rejections_text())
     return summary
+
+
+def _record_end(warehouse: Path, record: runlog.RunRecord, error: BaseException) -> None:
+    """The run log's end line of a run that raised: failed, or interrupted by a signal (Ctrl-C, SIGTERM).
+
+    A signal that arrived during the publish waited for it (flows.interrupts): such a run did
+    publish, as the note publish added to the interruption says.
+    """
+    if isinstance(error, Exception):
+        status, message = "failed", str(error)
+    elif interrupts.PUBLISHED_NOTE in getattr(error, "__notes__", []):
+        status, message = "completed", None
+    else:
+        status, message = "interrupted", interrupts.MESSAGE
+    try:
+        runlog.append(warehouse, record.finish(status, message))
+    except OSError:
+        pass  # a read-only or full disk: the error being raised says so
 
 
 def _trigger() -> str:
@@ -257,10 +301,13 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
     with record.stage("plan"):
         work, skipped = plan_ingestion(landing, warehouse, full_refresh, target)
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
+    if work.rebuild_reason is None and not parquet.is_in_line(warehouse, work.published_run_id):
+        align_parquet(warehouse, work.published_run_id)
     if not work.has_work(prune):
         return RunSummary.no_op(warehouse, work, skipped)
     preload_dbt(target)  # while the files load and validate
-    known_feeds = {file.feed for file in work.to_load + work.unchanged} | {file.feed for file in work.removed if not prune}
+    known_feeds = {file.feed for file in work.to_load + work.unchanged + [after for _, after in work.renamed]}
+    known_feeds |= {file.feed for file in work.removed if not prune}
     missing = [f"{feed}*.csv" for feed in FEEDS if feed not in known_feeds]
     if missing:
         raise FeedFileError(landing, f"no landing file for {', '.join(missing)}")

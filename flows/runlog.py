@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from flows.literal_path import literal_path
+
 RUNS_TABLE = "ops.runs"
 _COLUMNS = {
     "run_id": "VARCHAR",
@@ -85,13 +87,13 @@ def append(warehouse: Path, record: RunRecord) -> None:
         os.fsync(log.fileno())
 
 
-def _latest_sql(path: Path) -> str:
-    """SQL for the last line of each run; a run that only started, and is not $current, was killed."""
+def _latest_sql() -> str:
+    """SQL for the last line of each run in the log at $log; a run that only started, and is not $current, was killed."""
     columns = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in _COLUMNS.items()) + "}"
     return f"""
         with lines as (
             select *, row_number() over () as line_no
-            from read_json('{path}', format = 'newline_delimited', columns = {columns})
+            from read_json($log, format = 'newline_delimited', columns = {columns})
         )
         select * exclude (line_no, status),
             case when status = 'running' and run_id <> $current then 'killed' else status end as status
@@ -106,9 +108,11 @@ def copy_into(con: duckdb.DuckDBPyConnection, warehouse: Path, current: RunRecor
     con.execute("create schema if not exists ops")
     con.execute(f"create or replace table {RUNS_TABLE} ({', '.join(f'{name} {sql_type}' for name, sql_type in _COLUMNS.items())})")
     if path.exists():
-        con.execute(
-            f"insert into {RUNS_TABLE} by name select * from ({_latest_sql(path)}) where run_id <> $current", {"current": current.run_id}
-        )
+        with literal_path(path) as log:
+            con.execute(
+                f"insert into {RUNS_TABLE} by name select * from ({_latest_sql()}) where run_id <> $current",
+                {"current": current.run_id, "log": log},
+            )
     row = asdict(current) | {
         "status": "completed",
         "finished_at": now(),
@@ -132,8 +136,10 @@ def last_runs(warehouse: Path, limit: int = 10, running_now: bool = False) -> li
     path = log_path(warehouse)
     if not path.exists():
         return []
-    with duckdb.connect() as con:
-        rows = con.execute(f"select * from ({_latest_sql(path)}) order by started_at desc limit {int(limit)}", {"current": ""})
+    with duckdb.connect() as con, literal_path(path) as log:
+        rows = con.execute(
+            f"select * from ({_latest_sql()}) order by started_at desc limit $limit", {"current": "", "log": log, "limit": limit}
+        )
         names = [column[0] for column in rows.description]
         runs = [dict(zip(names, row, strict=True)) for row in rows.fetchall()]
     unfinished = [run for run in runs if run["finished_at"] is None]

@@ -26,6 +26,7 @@ from typing import TextIO
 import duckdb
 
 from flows.errors import OutboundError
+from flows.published import open_read_only
 
 FORMATS = ("table", "csv", "json", "markdown")
 HISTORY_FILE = ".outbound_sql_history"
@@ -68,19 +69,14 @@ class SqlError(OutboundError):
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse read-only, with no access to files, network or extensions."""
-    if not warehouse.exists():
-        raise OutboundError(f"{warehouse}: no published warehouse yet; run `outbound run` first")
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True, config={"enable_external_access": False})
-    except duckdb.Error as error:
-        raise OutboundError(f"{warehouse}: cannot open as a DuckDB warehouse: {error}") from None
+    con = open_read_only(warehouse, {"enable_external_access": False})
     con.execute("set search_path = 'marts,main'")
     # Last: from here on no SET can change a setting (not even back to what it was).
     con.execute("set lock_configuration = true")
     return con
 
 
-def sql(warehouse: Path, query: str | None = None, file: Path | None = None, output_format: str = "table") -> int:
+def sql(warehouse: Path, query: str | None = None, file: Path | None = None, output_format: str = "table", raw: bool = False) -> int:
     """Run `query`, or the statements of `file`, or (neither) an interactive prompt; the exit code."""
     if query is not None and file is not None:
         raise OutboundError("give a query or -f FILE, not both")
@@ -91,15 +87,15 @@ def sql(warehouse: Path, query: str | None = None, file: Path | None = None, out
             raise OutboundError(f"{file}: cannot read: {error}") from None
     with connect(warehouse) as con:
         if query is None:
-            return Prompt(con, warehouse, output_format).loop()
+            return Prompt(con, warehouse, output_format, raw).loop()
         try:
-            run(con, query, output_format, sys.stdout)
+            run(con, query, output_format, sys.stdout, raw)
         except SqlError as error:
             raise SqlError(f"{file}: {error}" if file is not None else str(error)) from None
     return 0
 
 
-def run(con: duckdb.DuckDBPyConnection, text: str, output_format: str, out: TextIO) -> int:
+def run(con: duckdb.DuckDBPyConnection, text: str, output_format: str, out: TextIO, raw: bool = False) -> int:
     """Run every statement of `text` in order, printing each result; stop at the first error.
 
     Each statement runs as its own text; the "LINE n" of DuckDB's messages is then shifted by
@@ -116,7 +112,7 @@ def run(con: duckdb.DuckDBPyConnection, text: str, output_format: str, out: Text
                 continue
             if printed and output_format != "table":  # DuckDB's tables end with a blank line
                 out.write("\n")
-            render(relation, output_format, out)
+            render(relation, output_format, out, raw)
             printed += 1
         except SqlError as error:
             raise SqlError(_shift_lines(str(error), lines_before)) from None
@@ -176,8 +172,13 @@ def _shift_lines(message: str, lines_before: int) -> str:
     return "\n".join(lines)
 
 
-def render(relation: duckdb.DuckDBPyRelation, output_format: str, out: TextIO) -> None:
-    """Print a result: DuckDB's own aligned table, or CSV, JSON (an array of objects) or Markdown."""
+def render(relation: duckdb.DuckDBPyRelation, output_format: str, out: TextIO, raw: bool = False) -> None:
+    """Print a result: DuckDB's own aligned table, or CSV, JSON (an array of objects) or Markdown.
+
+    CSV is for spreadsheets, which run a cell that starts with =, +, -, @, tab or CR as a formula
+    (CSV injection): such a text cell gets a leading ' as OWASP advises, unless `raw`. Numbers
+    (and text that is just a number) are left as they are.
+    """
     if output_format == "table":
         # Every row; as wide as the terminal when there is one (columns that do not fit are
         # elided, as in the duckdb CLI), otherwise every column in full.
@@ -190,7 +191,8 @@ def render(relation: duckdb.DuckDBPyRelation, output_format: str, out: TextIO) -
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([_text(value, null="") for value in row] for row in rows)
+        cell = (lambda value: _text(value, null="")) if raw else _spreadsheet_cell
+        writer.writerows([cell(value) for value in row] for row in rows)
     elif output_format == "json":
         records = [{name: _json(value) for name, value in zip(columns, row, strict=True)} for row in rows]
         json.dump(records, out, indent=2, ensure_ascii=False)
@@ -238,6 +240,18 @@ def _text(value: object, null: str) -> str:
     return str(value)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _spreadsheet_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading ' before what it would run as a formula."""
+    text = _text(value, null="")
+    if isinstance(value, (int, float, decimal.Decimal)) or not text.startswith(_FORMULA_START) or _NUMBER.fullmatch(text):
+        return text
+    return "'" + text
+
+
 def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
 
@@ -250,8 +264,8 @@ class Prompt:
     and exits 1 if any statement failed, so a script of statements can be fed to it too.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: Path, output_format: str) -> None:
-        self.con, self.warehouse, self.format = con, warehouse, output_format
+    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: Path, output_format: str, raw: bool = False) -> None:
+        self.con, self.warehouse, self.format, self.raw = con, warehouse, output_format, raw
         self.interactive = sys.stdin.isatty()
         self.failed = False
 
@@ -295,9 +309,9 @@ class Prompt:
     def _run(self, text: str, params: dict | None = None) -> None:
         try:
             if params is not None:
-                render(self.con.sql(text, params=params), self.format, sys.stdout)
+                render(self.con.sql(text, params=params), self.format, sys.stdout, self.raw)
             else:
-                run(self.con, text, self.format, sys.stdout)
+                run(self.con, text, self.format, sys.stdout, self.raw)
         except SqlError as error:
             self.failed = True
             print(f"error: {error}", file=sys.stderr)

@@ -7,16 +7,14 @@ from pathlib import Path
 import duckdb
 
 from flows import runlog
-from flows.errors import OutboundError
 from flows.lock import warehouse_is_busy
 from flows.manifest import TABLE as MANIFEST
+from flows.published import open_read_only
 from flows.quarantine import TABLE as QUARANTINE
 
 
 def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    if not warehouse.exists():
-        raise OutboundError(f"{warehouse}: no published warehouse yet; run `outbound run` first")
-    return duckdb.connect(str(warehouse), read_only=True)
+    return open_read_only(warehouse)
 
 
 def _table(rows: list[tuple], headers: list[str]) -> str:

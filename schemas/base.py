@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import unicodedata
 from collections.abc import Callable
 
 import pandas as pd
@@ -113,3 +114,46 @@ def source_checks(refs: ReferenceData) -> list[pa.Check]:
             lambda df: ~df["source_id"].isin(refs.document_source_ids) | df["quote"].notna(),
         ),
     ]
+
+
+# Keys (names other rows join on) must be written one way only: a space at either end, an invisible
+# control or format character, or a word mixing scripts (a Cyrillic С in "Сhery", a Greek Ο in
+# "BYD ΟTTO") makes a second key that looks like the first and silently joins nothing.
+KEY_TEXT_ERROR = "key_text: no space at either end, no control character, no word mixing scripts (a Cyrillic С in Сhery)"
+# The same rule in RE2, for schemas/sql.py: an end space, a control or format character, or a run
+# of letters holding a Latin and a non-Latin letter, or a Cyrillic and a Greek one.
+KEY_TEXT_BROKEN_RE2 = (
+    r"^[\s\p{Z}]|[\s\p{Z}]$|[\p{Cc}\p{Cf}]"
+    r"|\p{Latin}\p{L}*[^\P{L}\p{Latin}]|[^\P{L}\p{Latin}]\p{L}*\p{Latin}"
+    r"|\p{Cyrillic}\p{L}*\p{Greek}|\p{Greek}\p{L}*\p{Cyrillic}"
+)
+
+
+def _script(letter: str) -> str:
+    """The script of a letter, as the first word of its Unicode name (LATIN, CYRILLIC, GREEK, CJK, ...)."""
+    return unicodedata.name(letter, "UNKNOWN").split(" ")[0]
+
+
+def key_text_is_clean(value: str) -> bool:
+    """True unless `value` breaks KEY_TEXT_ERROR's rule."""
+    if value != value.strip() or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        return False
+    scripts: set[str] = set()
+    for ch in value + " ":
+        if unicodedata.category(ch).startswith("L"):
+            scripts.add(_script(ch))
+            continue
+        if ("LATIN" in scripts and len(scripts) > 1) or {"CYRILLIC", "GREEK"} <= scripts:
+            return False
+        scripts = set()
+    return True
+
+
+def key_text(*columns: str) -> classmethod:
+    """The key_text rule as a field check of each of `columns` (use it as a class attribute of a model)."""
+
+    def check(cls, series: pd.Series) -> pd.Series:
+        return series.map(lambda value: pd.isna(value) or key_text_is_clean(value))
+
+    check.__name__ = "key_text"  # what pandera names the check in a subclass (ExportsModel)
+    return pa.check(*columns, name="key_text", error=KEY_TEXT_ERROR)(check)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.base import FeedModel
+from schemas.base import FeedModel, key_text
 
 
 class BrandsModel(FeedModel):
@@ -16,3 +16,4 @@ class BrandsModel(FeedModel):
     positioning: Series[str] = pa.Field(
         nullable=True, description="What the sources say of the brand (core volume, export-only, premium NEV, ...); empty if nothing."
     )
+    keys_clean = key_text("brand", "group_name")

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import DateTime, Series
 
-from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, row_check, source_checks, today
+from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, key_text, row_check, source_checks, today
 from schemas.quotes import percent_renderings, quote_contains, unit_renderings
 from schemas.references import ReferenceData
 
@@ -50,6 +50,8 @@ class SalesModel(FeedModel):
 
     class Config:
         unique = ["entity", "entity_type", "powertrain", "period_start", "period_end", "source_id"]
+
+    keys_clean = key_text("entity")
 
     @pa.dataframe_check(name="period_in_order", error="period_end must not be before period_start")
     def period_in_order(cls, df):

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import DateTime, Series
 
-from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, row_check, source_checks, today
+from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, key_text, row_check, source_checks, today
 from schemas.quotes import quote_contains, unit_renderings
 from schemas.references import ReferenceData
 
@@ -44,6 +44,7 @@ class PlantLaunchesModel(FeedModel):
     source_id: Series[str] = pa.Field(description="The source of the milestone (sources.source_id).")
     quote: Series[str] = pa.Field(nullable=True, description="Verbatim excerpt of the source document; parts joined by ' … '.")
     note: Series[str] = pa.Field(nullable=True, description="How a date or capacity was read, and any conflict between sources.")
+    keys_clean = key_text("group_name", "brand", "country", "site")
 
     class Config:
         unique = ["group_name", "brand", "country", "site", "milestone", "source_id"]

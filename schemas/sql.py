@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from schemas.base import FeedModel, today
+from schemas.base import KEY_TEXT_BROKEN_RE2, FeedModel, today
 from schemas.references import ReferenceData
 
 # SQL placeholders a model's rules may use.
@@ -107,6 +107,8 @@ def _field_check_broken(column: str, check: pa.Check) -> str:
             return f"not starts_with({column}, {literal(stats['string'])})"
         case "str_endswith":
             return f"not ends_with({column}, {literal(stats['string'])})"
+        case "key_text":
+            return f"regexp_matches({column}, {literal(KEY_TEXT_BROKEN_RE2)})"
     raise NotImplementedError(f"pandera check {check.name} of column {column} has no SQL form in schemas/sql.py")
 
 

@@ -138,6 +138,15 @@ CASES = [
     ("plant_launches", {"brand": "Chery"}, "brand must be a known brand (brands.brand) whose group is group_name"),
     ("plant_launches", {"country": "Atlantis"}, "country must be a known country"),
     ("plant_launches", {"site": ""}, "str_length"),
+    # Keys are not typos: each breaks key_text, the one rule every key column is held to.
+    ("brands", {"brand": "Chery "}, "key_text"),
+    ("brands", {"group_name": "\u0421hery Group"}, "key_text"),  # a Cyrillic С
+    ("countries", {"country": "Tha\u200biland"}, "key_text"),  # a zero-width space
+    ("sales", {"entity": " Chery Group"}, "key_text"),
+    ("sales", {"entity": "Chery\tGroup"}, "key_text"),
+    ("exports", {"entity": "Chery Gr\u03bfup"}, "key_text"),  # a Greek ο
+    ("plant_launches", {"site": "Ray\u043eng"}, "key_text"),  # a Cyrillic о
+    ("plant_launches", {"country": "Thailand\u00a0"}, "key_text"),  # a no-break space
 ]
 
 
@@ -173,3 +182,10 @@ def test_same_figure_from_two_sources_is_not_a_duplicate():
 def test_quote_may_write_units_in_words(units, quote):
     row = {**GOOD["sales"], "units": units, "units_qualifier": "approx", "reported_yoy_pct": None, "quote": quote}
     assert failed_checks("sales", row) == set()
+
+
+@pytest.mark.parametrize(
+    "site", ["Camaçari", "Camac\u0327ari", "Rayong 2", "Ho Chi Minh City", "São Paulo", "Zhengzhou-Rayong", "比亚迪 Rayong"]
+)
+def test_keys_in_one_script_per_word_pass(site):
+    assert failed_checks("plant_launches", {**GOOD["plant_launches"], "site": site}) == set()

@@ -9,7 +9,7 @@ import pytest
 
 from flows import quarantine
 from flows.errors import FeedFileError
-from flows.load import create_tables, feed_files, load_file
+from flows.load import create_tables, landing_files, load_file
 
 COLUMNS = {"units": "BIGINT", "label": "VARCHAR", "day": "DATE"}
 HEADER = "units,label,day"
@@ -81,7 +81,8 @@ def test_wrong_column_count_and_unclosed_quote_are_quarantined(con, tmp_path):
     _, kept, rejected = load(con, tmp_path, f'{HEADER}\n1,a\n2,b,2024-01-01,extra\n3,"open,2024-01-01\n4,d,2024-01-01\n')
     assert kept == []
     assert [line for line, _, _ in rejected] == [2, 3, 4]
-    assert "Expected Number of Columns: 3 Found: 2" in rejected[0][2][0]
+    assert rejected[0][2] == ["the record has 2 fields, the header 3"]
+    assert rejected[1][2] == ["the record has 4 fields, the header 3"]
     assert "unterminated quote" in rejected[2][2][0]
     assert rejected[2][1] == '3,"open,2024-01-01\n4,d,2024-01-01'  # the swallowed row is kept in the record
 
@@ -135,17 +136,92 @@ def test_file_that_is_not_the_feed_fails_naming_it(con, tmp_path, content, probl
     assert problem in str(raised.value)
 
 
-def test_feed_files_take_every_name_and_skip_links_leaving_the_landing(tmp_path):
+def test_landing_files_take_every_name_and_skip_links_leaving_the_landing(tmp_path):
     landing, elsewhere = tmp_path / "landing", tmp_path / "elsewhere"
     landing.mkdir()
     elsewhere.mkdir()
-    for name in ("sales.csv", "sales 2025 h2.csv", "sales_münchen.csv", "exports.csv", "sales.txt"):
+    for name in ("sales.csv", "sales 2025 h2.csv", "sales_münchen.csv", "sales[1].csv", "exports.csv", "sales.txt"):
+        (landing / name).write_text(HEADER + "\n")
+    for name in ("Sales.csv", "sales.CSV", "salse.csv"):
         (landing / name).write_text(HEADER + "\n")
     (elsewhere / "secret.csv").write_text(HEADER + "\n")
     (landing / "sales_outside.csv").symlink_to(elsewhere / "secret.csv")
     (landing / "sales_inside.csv").symlink_to(landing / "sales.csv")
 
-    files, skipped = feed_files(landing, "sales")
+    files, skipped = landing_files(landing, ["sales", "exports"])
 
-    assert [path.name for path in files] == ["sales 2025 h2.csv", "sales.csv", "sales_inside.csv", "sales_münchen.csv"]
-    assert [(skip.path.name, "outside the landing directory" in skip.reason) for skip in skipped] == [("sales_outside.csv", True)]
+    assert [path.name for path in files["sales"]] == [
+        "sales 2025 h2.csv", "sales.csv", "sales[1].csv", "sales_inside.csv", "sales_münchen.csv"
+    ]  # fmt: skip
+    assert [path.name for path in files["exports"]] == ["exports.csv"]
+    reasons = {skip.path.name: skip.reason for skip in skipped}
+    assert sorted(reasons) == ["Sales.csv", "sales.CSV", "sales_outside.csv", "salse.csv"]
+    assert "outside the landing directory" in reasons["sales_outside.csv"]
+    assert reasons["Sales.csv"] == reasons["sales.CSV"] == "not read: feed files are named sales*.csv, in lowercase"
+    assert reasons["salse.csv"] == "not read: its name matches no feed (sales*.csv, exports*.csv)"
+
+
+def test_a_symlink_loop_fails_naming_it(tmp_path):
+    (tmp_path / "sales_a.csv").symlink_to(tmp_path / "sales_b.csv")
+    (tmp_path / "sales_b.csv").symlink_to(tmp_path / "sales_a.csv")
+    with pytest.raises(FeedFileError) as raised:
+        landing_files(tmp_path, ["sales"])
+    assert str(raised.value).startswith(f"{tmp_path / 'sales_a.csv'}: a symlink that leads to no file")
+
+
+def test_a_record_is_read_whole_or_quarantined_with_its_text(con, tmp_path):
+    """Empty extra fields (a spreadsheet's stray comma) would be dropped by DuckDB, shifting nothing
+    back: a record of any other width than the header is quarantined, whatever its extras hold."""
+    content = f'{HEADER}\n1,a,2024-01-01\n2,b,2024-01-02,,\n3,"c,d",2024-01-03\n4,,\n5,e,2024-01-05,\n6\n'
+    result, kept, rejected = load(con, tmp_path, content)
+    assert kept == [(2, 1, "a", "2024-01-01"), (4, 3, "c,d", "2024-01-03"), (5, 4, None, None)]
+    assert rejected == [
+        (3, "2,b,2024-01-02,,", ["the record has 5 fields, the header 3"]),
+        (6, "5,e,2024-01-05,", ["the record has 4 fields, the header 3"]),
+        (7, "6", ["the record has 1 fields, the header 3"]),
+    ]
+    assert (result.rows_loaded, result.rows_rejected) == (3, 3)
+
+
+def test_a_very_wide_record_is_one_quarantined_row_with_one_message(con, tmp_path):
+    wide = ",".join(["z"] * 50_000)
+    _, kept, rejected = load(con, tmp_path, f"{HEADER}\n1,a,2024-01-01\n{wide}\n2,b,2024-01-02\n")
+    assert [line for line, *_ in kept] == [2, 4]
+    assert rejected == [(3, wide, ["the record has 50,000 fields, the header 3"])]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (f"{HEADER}\r1,a,2024-01-01\r", "line 1: a line ends with a carriage return alone (CR"),
+        (f"{HEADER}\n1,a,2024-01-01\n2,b,2024-01-02\r3,c,2024-01-03\n", "line 3: a line ends with a carriage return alone"),
+        (f"{HEADER}\n1,a,2024-01-01\r", "line 2: a line ends with a carriage return alone"),
+    ],
+)
+def test_cr_only_line_endings_fail_naming_the_line(con, tmp_path, content, problem):
+    with pytest.raises(FeedFileError) as raised:
+        load(con, tmp_path, content)
+    assert problem in str(raised.value)
+
+
+def test_a_carriage_return_inside_quotes_is_data(con, tmp_path):
+    _, kept, rejected = load(con, tmp_path, f'{HEADER}\r\n1,"a\rb",2024-01-01\r\n')
+    assert (kept, rejected) == ([(2, 1, "a\rb", "2024-01-01")], [])
+
+
+def test_a_record_over_the_readers_limit_fails_naming_its_line(con, tmp_path):
+    from flows.load import MAX_LINE_BYTES
+
+    content = f"{HEADER}\n1,a,2024-01-01\n2,{'x' * (MAX_LINE_BYTES + 10)},2024-01-02\n".encode()
+    with pytest.raises(FeedFileError) as raised:
+        load(con, tmp_path, content)
+    assert f"line 3: a record of {MAX_LINE_BYTES + 24:,} bytes, over the reader's limit of {MAX_LINE_BYTES:,}" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["feed[1].csv", "feed*.csv", "feed?.csv", "feed\\[x].csv", "feed'; drop.csv"])
+def test_a_file_name_is_read_as_the_one_file_it_names(con, tmp_path, name):
+    """DuckDB reads a path as a glob pattern: a name with [, *, ? or \\ must still read itself, not another file."""
+    (tmp_path / "feed1.csv").write_text(f"{HEADER}\n9,other,2024-01-01\n")
+    (tmp_path / "feedX.csv").write_text(f"{HEADER}\n9,other,2024-01-01\n")
+    _, kept, _ = load(con, tmp_path, f"{HEADER}\n1,mine,2024-01-01\n", name=name)
+    assert kept == [(2, 1, "mine", "2024-01-01")]
