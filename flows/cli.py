@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -73,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("query", nargs="?", help="""the SQL to run, e.g. "select * from marts.brand_mix" """)
     sql.add_argument("-f", "--file", type=Path, metavar="FILE", help="run the SQL statements in FILE (e.g. analyses/*.sql)")
     sql.add_argument("--format", choices=FORMATS, default="table", help="how to print results (default: table)")
+    sql.add_argument(
+        "--raw", action="store_true", help="CSV cells exactly as stored (by default a leading ' keeps spreadsheets from running =, +, -, @)"
+    )
     sql.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
 
     docs = commands.add_parser("docs", help="generate the documentation site of the marts (dbt docs, with the catalog); --serve shows it")
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "sql":
             from flows.sql import sql
 
-            return sql(_warehouse(args), args.query, args.file, args.format)
+            return sql(_warehouse(args), args.query, args.file, args.format, args.raw)
         elif args.command == "docs":
             from flows.docs import docs
 
@@ -142,15 +146,43 @@ def main(argv: list[str] | None = None) -> int:
                 for name, value in (("landing", args.landing), ("warehouse", args.warehouse), ("target", args.target))
                 if value is not None
             }
-            summary = outbound(**given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests)
+            from flows.interrupts import raise_terminated
+
+            signal.signal(signal.SIGTERM, raise_terminated)  # SIGTERM ends the run as Ctrl-C does, with one line
+            try:
+                summary = outbound(**given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests)
+            except BaseException as error:
+                if isinstance(error, Exception) or isinstance(error, SystemExit):
+                    raise
+                return _interrupted(error)
             print(summary.render())
     except OutboundError as error:
         print(f"error: {error}", file=sys.stderr)
-        # Let go of the failed run's frames now: DuckDB objects still referenced from them at
-        # interpreter exit make its bindings print leak warnings over the error message.
-        traceback.clear_frames(error.__traceback__)
+        _let_go(error)
         return 1
     return 0
+
+
+def _let_go(error: BaseException) -> None:
+    """Let go of a failed run's frames now, through the chain of exceptions: DuckDB objects still
+    referenced from them at interpreter exit make its bindings print leak warnings over the message."""
+    chained: BaseException | None = error
+    while chained is not None:
+        traceback.clear_frames(chained.__traceback__)
+        chained = chained.__context__
+
+
+def _interrupted(error: BaseException) -> int:
+    """Ctrl-C (KeyboardInterrupt) or SIGTERM (Prefect's TerminationSignal): one line, the shell's exit code."""
+    from flows.interrupts import EXIT_CODES, MESSAGE, PUBLISHED_NOTE
+
+    number = getattr(error, "signal", signal.SIGINT)
+    _let_go(error)
+    if PUBLISHED_NOTE in getattr(error, "__notes__", []):
+        print(f"interrupted: {PUBLISHED_NOTE}; the warehouse is this run's", file=sys.stderr)
+    else:
+        print(MESSAGE, file=sys.stderr)
+    return EXIT_CODES.get(number, 128 + int(number))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,19 @@ EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 MESSAGE = "interrupted: nothing published; the warehouse is as it was"
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt (a run's own handler).
+
+    During a flow run Prefect raises its TerminationSignal instead, then calls this handler too.
+    """
+
+    signal = signal.SIGTERM
+
+
+def raise_terminated(number: int, frame: object) -> None:
+    raise Terminated()
+
+
 @contextmanager
 def signals_held() -> Iterator[None]:
     """Defer SIGINT and SIGTERM until the block ends, then deliver them (to the handlers before)."""

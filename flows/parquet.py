@@ -70,13 +70,17 @@ def is_in_line(warehouse: Path, run_id: str | None) -> bool:
     return run_id is not None and link.is_symlink() and os.readlink(link) == version_folder(warehouse, run_id).name
 
 
-def rewrite(warehouse: Path, run_id: str) -> Path:
-    """Write the Parquet set of the published warehouse again and swap it in: for a run that finds
-    the link left at an older set (a run killed between its two swaps). Caller holds the run lock."""
-    folder = warehouse.parent / f".{parquet_link(warehouse).name}.rewrite-{run_id}"
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        write_marts(con, folder)
-    staged = stage(folder, warehouse, run_id)
+def align(warehouse: Path, run_id: str) -> Path:
+    """Swap in the Parquet set of the published warehouse: for a run that finds the link left at an
+    older set (a run killed between its two swaps). The set that run staged is complete (it is
+    moved beside the warehouse only once written); if it is gone, it is written again from the
+    warehouse. Caller holds the run lock."""
+    staged = version_folder(warehouse, run_id)
+    if not staged.is_dir():
+        folder = warehouse.parent / f".{parquet_link(warehouse).name}.rewrite-{run_id}"
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            write_marts(con, folder)
+        staged = stage(folder, warehouse, run_id)
     swap(warehouse, staged)
     return staged
 

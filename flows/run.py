@@ -192,9 +192,9 @@ def publish_warehouse(build: Path, warehouse: Path, record: runlog.RunRecord) ->
 
 @task(name="align-parquet", cache_policy=NO_CACHE)
 def align_parquet(warehouse: Path, run_id: str) -> None:
-    """Write the published warehouse's Parquet set again: the link led to an older publish's."""
-    parquet.rewrite(warehouse, run_id)
-    get_run_logger().warning("%s led to an older publish (a run was killed while publishing): rewritten", parquet.parquet_link(warehouse))
+    """Swap in the published warehouse's Parquet set: the link led to an older publish's."""
+    parquet.align(warehouse, run_id)
+    get_run_logger().warning("%s led to an older publish (a run was killed while publishing): now to the warehouse's", parquet.parquet_link(warehouse))
 
 
 @task(name="check-freshness", cache_policy=NO_CACHE)

@@ -5,12 +5,17 @@ silently wrong value."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import query, sha256
+from tests.test_crash import wait_for_pause
 
 SALES_HEADER = "entity,entity_type,powertrain,period_start,period_end,units,units_qualifier,reported_yoy_pct,source_id,quote"
 PLANT_HEADER = (
@@ -192,3 +197,223 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
     ]
     # BYD's 10 milestones of the seeds, and the two new sites' announcements.
     assert query(warehouse, "select count(*) from marts.localization_timeline where group_name = 'BYD'") == [(12,)]
+
+
+# Hostile files, careless names, stray clients (issue "Nothing silently wrong"): each through the real
+# flow, a clear one-line error or a correct load, and the published warehouse left as it was.
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "content", "message"),
+    [
+        ("CR-only line endings", "sales_mac.csv", (SALES_HEADER + "\r" + figure("bev", "5") + "\r").encode(), "line 1: a line ends with a carriage return alone"),
+        ("a line over the reader's limit", "plant_launches_long.csv", None, "line 2: a record of"),
+        ("a symlink loop", "exports_loop.csv", None, "a symlink that leads to no file"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " in value else "",
+)  # fmt: skip
+def test_file_problems_fail_with_one_line_and_publish_nothing(outbound, landing, previous, case, name, content, message):
+    path = landing / name
+    if case == "a symlink loop":
+        (landing / "exports_other.csv").symlink_to(path)
+        path.symlink_to(landing / "exports_other.csv")
+    elif content is None:  # 70 MB in one field: over the 64 MB DuckDB may read as one record
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(PLANT_HEADER + "\n" + plant("Long", note="x" * (70 << 20)) + "\n")
+    else:
+        path.write_bytes(content)
+    before = sha256(previous)
+
+    result = outbound("run", "--landing", str(landing), "--warehouse", str(previous))
+
+    assert result.returncode == 1, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith(f"error: {path if case != 'a symlink loop' else landing / 'exports_loop.csv'}: {message}"), error
+    assert sha256(previous) == before
+
+
+def test_absent_or_empty_landing_folder_fails_and_keeps_the_warehouse(outbound, published_landing, tmp_path):
+    """An unmounted share must not read as 'every file was removed'."""
+    warehouse = published_landing.warehouse
+    before = sha256(warehouse)
+    missing, empty = tmp_path / "not-mounted", tmp_path / "empty"
+    empty.mkdir()
+    (empty / "README.txt").write_text("not a feed")
+
+    for landing, message in [(missing, "no such landing folder"), (empty, "the landing folder holds no feed file")]:
+        result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse), "--prune")
+        assert result.returncode == 1, result.output
+        assert f"error: {landing}: {message}" in result.stderr
+    assert sha256(warehouse) == before
+
+
+def test_a_renamed_file_is_the_same_file(outbound, published_landing):
+    landing, warehouse = published_landing.landing, published_landing.warehouse
+    mix_before = query(warehouse, "select * exclude (run_id, figure_refs) from marts.brand_mix order by all")
+    (landing / "exports.csv").rename(landing / "exports_2024.csv")
+
+    result = outbound(*published_landing.args)
+
+    assert result.returncode == 0, result.output
+    assert "0 new, 0 changed, 1 renamed, 5 unchanged, 0 removed file(s)" in result.stdout
+    assert f"renamed: {landing / 'exports.csv'} -> exports_2024.csv" in result.stdout
+    assert query(warehouse, "select count(*) from quarantine.rejected_rows") == [(0,)]
+    assert query(warehouse, "select _file, count(*) from raw.exports group by all") == [(str(landing / "exports_2024.csv"), 4)]
+    assert query(warehouse, "select name from ops.manifest where feed = 'exports'") == [("exports_2024.csv",)]
+    assert query(warehouse, "select * exclude (run_id, figure_refs) from marts.brand_mix order by all") == mix_before
+    assert outbound(*published_landing.args).stdout.count("nothing new") == 1  # the new name is now the known one
+
+
+def test_parquet_set_from_another_publish_is_brought_in_line(outbound, published_landing):
+    """A run killed between the warehouse's swap and the Parquet link's leaves the link at the set
+    before; the next run, even with nothing new, writes the published warehouse's set again."""
+    warehouse = published_landing.warehouse
+    link = warehouse.with_suffix(".parquet")
+    older, current = link.with_name(f".{link.name}-an-older-publish"), link.resolve()
+    shutil.copytree(current, older)
+    (older / "brand_mix.parquet").write_bytes(b"stale")
+    link.unlink()
+    link.symlink_to(older.name)
+    shutil.rmtree(current)  # not even the published warehouse's own set is left: it is written again
+
+    result = outbound(*published_landing.args)
+
+    assert result.returncode == 0, result.output
+    assert "nothing new" in result.stdout
+    assert "led to an older publish (a run was killed while publishing)" in result.output
+    (run_id,) = query(warehouse, "select run_id from ops.publication")[0]
+    assert os.readlink(link) == f".{link.name}-{run_id}"
+    assert query(warehouse, f"select count(*) from read_parquet('{link / 'brand_mix.parquet'}')") == [(10,)]
+
+
+def _foreign_log(tmp_path: Path) -> Path:
+    """A write-ahead log of another database: what a read-write client that died leaves behind."""
+    other = tmp_path / "other.duckdb"
+    script = f"import duckdb, os; c = duckdb.connect({str(other)!r}); c.execute('create table t as select 1 as x'); os._exit(0)"
+    subprocess.run([sys.executable, "-c", script], check=True)
+    return other.with_name(other.name + ".wal")
+
+
+READ_COMMANDS = [["status"], ["rejects"], ["explain", "brand_mix"], ["sql", "select 1"], ["report"]]
+
+
+def test_a_stray_write_ahead_log_never_bricks_the_warehouse(outbound, published_landing, tmp_path):
+    warehouse = published_landing.warehouse
+    stray = warehouse.with_name(warehouse.name + ".wal")
+    shutil.copyfile(_foreign_log(tmp_path), stray)
+
+    for command in READ_COMMANDS:  # until a run sets it aside, every reader says what is wrong, in one line
+        result = outbound(*command, "--warehouse", str(warehouse))
+        assert result.returncode == 1, (command, result.output)
+        assert result.stderr.startswith(f"error: {stray}: a write-ahead log that does not belong to the warehouse"), result.stderr
+        assert "read-only" in result.stderr and "Traceback" not in result.output
+
+    result = outbound(*published_landing.args)
+
+    assert result.returncode == 0, result.output
+    [kept] = warehouse.parent.glob(f"{stray.name}.set-aside-*")
+    assert f"set aside {kept}" in result.output
+    assert not stray.exists()
+    assert outbound("status", "--warehouse", str(warehouse)).returncode == 0
+
+
+def test_a_damaged_warehouse_is_reported_as_damaged_and_rebuilt_aside(outbound, published_landing, tmp_path):
+    """Also: a warehouse under a folder whose name holds a quote and glob characters publishes and reads."""
+    odd = tmp_path / "o'b [1]" / "outbound.duckdb"
+    odd.parent.mkdir()
+    data = published_landing.warehouse.read_bytes()
+    odd.write_bytes(data[: len(data) // 3])  # truncated
+    args = ["run", "--landing", str(published_landing.landing), "--warehouse", str(odd)]
+
+    result = outbound(*args)
+
+    assert result.returncode == 1, result.output
+    assert f"error: {odd}: damaged, not a readable DuckDB file" in result.stderr
+    assert "held by another process" not in result.output and "--full-refresh" in result.stderr
+    assert outbound("status", "--warehouse", str(odd)).stderr.startswith(f"error: {odd}: damaged")
+
+    result = outbound(*args, "--full-refresh")
+
+    assert result.returncode == 0, result.output
+    [kept] = odd.parent.glob("outbound.duckdb.damaged-*")
+    assert kept.read_bytes() == data[: len(data) // 3]
+    assert query(odd, "select count(*) from marts.brand_mix") == [(10,)]
+    assert query(odd, f"select count(*) from read_parquet('{str(odd.with_suffix('.parquet') / 'brand_mix.parquet').replace(chr(39), chr(39) * 2).replace('[', '[[]')}')") == [(10,)]
+    assert outbound("status", "--warehouse", str(odd)).returncode == 0
+    assert "completed" in outbound("status", "--warehouse", str(odd)).stdout
+
+
+def test_a_run_never_replaces_the_warehouse_under_a_read_write_client(outbound, start_outbound, published_landing, tmp_path):
+    landing, warehouse = published_landing.landing, published_landing.warehouse
+    exports = landing / "exports.csv"
+    exports.write_text(exports.read_text(encoding="utf-8") + figure("bev", "5").replace("Chery Group,group", "BYD,group") + "\n")
+    resume = tmp_path / "resume"
+    run = start_outbound(
+        *published_landing.args,
+        env={"OUTBOUND_PAUSE_AT": "publish", "OUTBOUND_RESUME_WHEN": str(resume), "OUTBOUND_RETRIES": "1", "OUTBOUND_RETRY_BACKOFF_SECONDS": "0.5"},
+    )
+    wait_for_pause(run, "publish")
+    script = f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); print('open', flush=True); time.sleep(600)"
+    client = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert client.stdout.readline().strip() == "open"
+        before = sha256(warehouse)
+        resume.touch()
+        stdout, stderr = run.communicate(timeout=300)
+    finally:
+        client.kill()
+        client.wait()
+
+    assert run.returncode == 1, stdout + stderr
+    assert f"error: {warehouse}: held read-write by another process; stop it, and connect read-only" in stderr
+    assert sha256(warehouse) == before
+    assert query(warehouse, "select count(*) from raw.exports") == [(4,)]  # the old warehouse, still published
+
+
+@pytest.mark.parametrize(("signal_number", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_run_says_so_in_one_line_and_in_the_run_log(start_outbound, outbound, published_landing, signal_number, code):
+    landing, warehouse = published_landing.landing, published_landing.warehouse
+    (landing / "sales.csv").write_text((landing / "sales.csv").read_text(encoding="utf-8") + "\n")
+    before = sha256(warehouse)
+    run = start_outbound(*published_landing.args, env={"OUTBOUND_PAUSE_AT": "load"})
+    wait_for_pause(run, "load")
+
+    run.send_signal(signal_number)
+    stdout, stderr = run.communicate(timeout=120)
+
+    assert run.returncode == code, stdout + stderr
+    assert "interrupted: nothing published; the warehouse is as it was" in stderr.splitlines()
+    assert "nanobind" not in stderr
+    assert sha256(warehouse) == before
+    status = outbound("status", "--warehouse", str(warehouse)).stdout
+    assert "interrupted" in status and "running" not in status
+
+
+def test_csv_for_spreadsheets_is_safe(outbound, published):
+    warehouse, _ = published
+    query_text = "select '=1+1' as formula, '+cmd' as plus, '-2+3' as minus, '@SUM(A1)' as at, chr(9) || 'x' as tab, -5 as n, '-5' as text_number, 'ok' as plain"
+    safe = outbound("sql", query_text, "--format", "csv", "--warehouse", str(warehouse))
+    raw = outbound("sql", query_text, "--format", "csv", "--raw", "--warehouse", str(warehouse))
+
+    assert safe.returncode == raw.returncode == 0, safe.output + raw.output
+    assert safe.stdout.splitlines()[1] == "'=1+1,'+cmd,'-2+3,'@SUM(A1),'\tx,-5,-5,ok"
+    assert raw.stdout.splitlines()[1] == "=1+1,+cmd,-2+3,@SUM(A1),\tx,-5,-5,ok"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "true) union all (select 1",
+        "1 = 1; drop table marts.brand_mix",
+        "true order by 1",
+        "true group by all",
+        "segment in (select column0 from read_csv('/etc/passwd'))",
+        "current_setting('enable_external_access') or (select count(*) from duckdb_settings() where name = 'lock_configuration' and value = 'false') > 0",
+    ],
+)
+def test_explain_where_is_one_condition_in_the_sql_sandbox(outbound, published, where):
+    warehouse, _ = published
+    result = outbound("explain", "brand_mix", "--where", where, "--warehouse", str(warehouse))
+    assert result.returncode == 1, result.output
+    assert result.stderr.startswith(f"error: --where {where!r}"), result.stderr
+    assert "Traceback" not in result.output
