@@ -111,6 +111,10 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
                 figure("ice", "-5"),  # line 14: negative units
                 figure("bev", "8", end="2024-06-30"),  # line 15: duplicate key within the file (line 16)
                 figure("bev", "9", end="2024-06-30"),  # line 16
+                figure("phev", "7", end="2024-05-31") + ",,",  # line 17: empty extra fields (a stray comma in a spreadsheet)
+                ",".join(["z"] * 50_000),  # line 18: fifty thousand fields
+                figure("erev", "6", end="2024-05-31").replace("Chery Group", "\u0421hery Group"),  # line 19: a Cyrillic С
+                figure("ice", "6", end="2024-05-31").replace("Chery Group", "Chery Group "),  # line 20: a trailing space
             ]
         )
         + "\n",
@@ -129,6 +133,10 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
         plant("Formula", note='"=HYPERLINK(""http://example.invalid"",""click"")"'),  # line 3
         plant("Unclosed", note='"never closed') + "\n" + plant("Swallowed"),  # lines 4-5: unclosed quote
     )
+    # A name with glob characters is read as itself, never as a pattern matching another file.
+    globbed = write(landing / "exports[1].csv", SALES_HEADER, figure("bev", "11", end="2024-03-31"))
+    write(landing / "exports1.csv", SALES_HEADER, figure("bev", "99", end="2024-02-29"))
+    careless = [write(landing / name, SALES_HEADER, figure("bev", "12", end="2024-04-30")) for name in ("Sales.csv", "sales.CSV")]
     outside = write(tmp_path / "outside.csv", SALES_HEADER, figure("phev", "1", end="2024-10-31"))
     (landing / "sales_link.csv").symlink_to(outside)
     warehouse = tmp_path / "warehouse" / "outbound.duckdb"
@@ -157,12 +165,24 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
         ("sales.csv", 10): f"the same key is on {across}:2",
         ("sales_copy.csv", 2): f"the same key is on {sales}:10",
         ("plant_launches_extra.csv", 4): "unterminated quote",
+        ("sales.csv", 17): "the record has 12 fields, the header 10",
+        ("sales.csv", 18): "the record has 50,000 fields, the header 10",
+        ("sales.csv", 19): "entity: key_text: no space at either end, no control character, no word mixing scripts",
+        ("sales.csv", 20): "entity: key_text: no space at either end",
     }
     assert set(rejected) == set(expected_rules)
     for place, rule in expected_rules.items():
         assert any(rule in text for text in rejected[place][1]), (place, rejected[place][1])
         assert f"{place[0]}:{place[1]}: " in result.stdout  # listed in the run's warning
     assert "Swallowed" in rejected[("plant_launches_extra.csv", 4)][2]  # the swallowed line is kept in the record
+    assert rejected[("sales.csv", 17)][2] == figure("phev", "7", end="2024-05-31") + ",,"  # its CSV text, whole
+    assert len(result.stdout) < 20_000  # the wide record is one short message, not one per field
+    for path in careless:
+        assert f"{path}: skipped: not read: feed files are named sales*.csv, in lowercase" in result.stdout
+    assert query(warehouse, "select _file, units from raw.exports where _file like '%exports_1%' or _file like '%exports1%' order by all") == [
+        (str(landing / "exports1.csv"), 99),
+        (str(globbed), 11),
+    ]
     assert json.loads(rejected[("sales.csv", 11)][2])["units"] == "many"  # raw values, as written
     # The run's warning names the file, the line and the rule in full.
     assert f"{sales}:14: units: greater_than_or_equal_to(0) (value -5)" in result.stdout
