@@ -30,7 +30,10 @@ def prepare_build(warehouse: Path, run_id: str, start_from_published: bool) -> P
     path.parent.mkdir(parents=True, exist_ok=False)
     if start_from_published:
         # Readers hold the published file read-only at most, so its bytes are a consistent database.
-        shutil.copyfile(warehouse, path)
+        try:
+            shutil.copyfile(warehouse, path)
+        except OSError as error:  # a full disk: name the file it could not write
+            raise OSError(error.errno, error.strerror, str(path)) from None
     return path
 
 

@@ -437,3 +437,41 @@ def test_explain_where_is_one_condition_in_the_sql_sandbox(outbound, published, 
     assert result.returncode == 1, result.output
     assert result.stderr.startswith(f"error: --where {where!r}"), result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A tmpfs of its own (2 MB more than a published warehouse folder needs), unmounted after the test."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("trouble", ["read-only", "full"])
+def test_a_read_only_or_full_disk_fails_with_one_line(outbound, published_landing, small_disk, trouble):
+    landing = published_landing.landing
+    warehouse = small_disk / "warehouse" / "outbound.duckdb"
+    shutil.copytree(published_landing.warehouse.parent, warehouse.parent, symlinks=True)
+    (landing / "sales.csv").write_text((landing / "sales.csv").read_text(encoding="utf-8") + "\n")  # something to build
+    if trouble == "read-only":
+        subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+        problem = f"{warehouse.with_name('outbound.runs.jsonl')}: Read-only file system; nothing was published"
+    else:  # room for the warehouse, not for the run's copy of it
+        filler = small_disk / "filler"
+        filler.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - warehouse.stat().st_size // 2))
+        problem = "No space left on device; nothing was published"
+    before = sha256(warehouse)
+
+    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
+
+    assert result.returncode == 1, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: ") and error.endswith(problem), error
+    assert sha256(warehouse) == before
+    assert query(warehouse, "select count(*) from marts.brand_mix") == [(10,)]

@@ -123,3 +123,56 @@ def test_one_broken_field_is_rejected_naming_it(row, field, data):
     [(line, rules)] = rejected
     assert line == 2
     assert any(rule.startswith(f"{field}:") or rule.startswith(f"{field} must") for rule in rules), rules
+
+
+# Landing files with random trouble: records of the wrong width (empty extras too), quotes, line
+# breaks inside fields, either line ending, and file names that look like glob patterns.
+TEXT_COLUMNS = {"a": "VARCHAR", "b": "VARCHAR", "c": "VARCHAR"}
+field_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\x00"), max_size=12)
+odd_names = st.sampled_from(["feed.csv", "feed[1].csv", "feed*.csv", "feed?.csv", "feed {x}.csv", "feed\\y.csv", "fe'ed.csv"])
+
+
+@st.composite
+def trouble_records(draw) -> list[list[str]]:
+    records = []
+    for _ in range(draw(st.integers(1, 8))):
+        width = draw(st.sampled_from([3, 3, 3, 1, 2, 4, 5]))
+        fields = [draw(field_text) for _ in range(width)]
+        if width == 1 and fields == [""]:
+            fields = ["x"]  # a lone empty field would be an empty line, which is no record
+        if width == 3 and draw(st.booleans()):
+            fields += [""] * draw(st.integers(1, 3))  # what a spreadsheet writes after a stray comma
+        records.append(fields)
+    return records
+
+
+@SETTINGS
+@given(trouble_records(), st.sampled_from(["\n", "\r\n"]), odd_names)
+def test_every_record_is_loaded_with_its_own_values_or_quarantined(records, newline, name):
+    """The invariant: every record is loaded with exactly its own values, or quarantined with a
+    reason and its line; none is shifted, merged or lost."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        Path(folder, "feed1.csv").write_text("a,b,c\nnot,this,file\n")  # what feed[1].csv would match as a pattern
+        expected_loaded, expected_rejected, line = [], [], 2
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator=newline)
+            writer.writerow(list(TEXT_COLUMNS))
+            for fields in records:
+                if len(fields) == 3:
+                    expected_loaded.append((line, *(value if value != "" else None for value in fields)))
+                else:
+                    expected_rejected.append(line)
+                writer.writerow(fields)
+                line += sum(value.count("\n") for value in fields) + 1
+        with duckdb.connect() as con:
+            quarantine.create(con)
+            create_tables(con, "feed", TEXT_COLUMNS)
+            result = load_file(con, "feed", path, TEXT_COLUMNS, "run")
+            loaded = con.execute("select _line, a, b, c from loaded.feed order by _line").fetchall()
+            rejected = con.execute("select line, failed_rules from quarantine.rejected_rows order by line").fetchall()
+    # DuckDB reads an empty quoted field as an empty string: only its absence of a value matters here.
+    assert [(line, *(value or None for value in values)) for line, *values in loaded] == expected_loaded
+    assert [line for line, _ in rejected] == expected_rejected
+    assert all(rules for _, rules in rejected)
+    assert (result.rows_loaded, result.rows_rejected) == (len(expected_loaded), len(expected_rejected))
