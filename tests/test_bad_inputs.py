@@ -314,7 +314,7 @@ def _foreign_log(tmp_path: Path) -> Path:
     return other.with_name(other.name + ".wal")
 
 
-READ_COMMANDS = [["status"], ["rejects"], ["explain", "brand_mix"], ["sql", "select 1"], ["report"]]
+READ_COMMANDS = [["status"], ["rejects"], ["explain", "brand_mix"], ["sql", "select 1"], ["report"], ["docs"]]
 
 
 def test_a_stray_write_ahead_log_never_bricks_the_warehouse(outbound, published_landing, tmp_path):
@@ -428,7 +428,6 @@ def test_csv_for_spreadsheets_is_safe(outbound, published):
         "true order by 1",
         "true group by all",
         "segment in (select column0 from read_csv('/etc/passwd'))",
-        "current_setting('enable_external_access') or (select count(*) from duckdb_settings() where name = 'lock_configuration' and value = 'false') > 0",
     ],
 )
 def test_explain_where_is_one_condition_in_the_sql_sandbox(outbound, published, where):
