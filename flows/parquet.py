@@ -64,10 +64,11 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def is_in_line(warehouse: Path, run_id: str | None) -> bool:
-    """True when the Parquet link leads to the set of the publish that wrote the warehouse."""
+def is_apart(warehouse: Path, run_id: str | None) -> bool:
+    """True when the Parquet link leads to the set of another publish than the warehouse's (no link
+    at all is not apart: the next publish writes one; something else in its place fails that publish)."""
     link = parquet_link(warehouse)
-    return run_id is not None and link.is_symlink() and os.readlink(link) == version_folder(warehouse, run_id).name
+    return run_id is not None and link.is_symlink() and os.readlink(link) != version_folder(warehouse, run_id).name
 
 
 def align(warehouse: Path, run_id: str) -> Path:

@@ -301,7 +301,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
     with record.stage("plan"):
         work, skipped = plan_ingestion(landing, warehouse, full_refresh, target)
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
-    if work.rebuild_reason is None and not parquet.is_in_line(warehouse, work.published_run_id):
+    if work.rebuild_reason is None and parquet.is_apart(warehouse, work.published_run_id):
         align_parquet(warehouse, work.published_run_id)
     if not work.has_work(prune):
         return RunSummary.no_op(warehouse, work, skipped)
