@@ -29,7 +29,8 @@ def _literal(text: str) -> str:
 
 
 def write_feeds(con: duckdb.DuckDBPyConnection, exchange: Path) -> None:
-    """Each feed's valid rows as one Parquet file, <exchange>/landing/<feed>/data.parquet (and the figure feeds' written precision, flows/precision.py)."""
+    """Each feed's valid rows as one Parquet file, <exchange>/landing/<feed>/data.parquet; and the
+    figure feeds' written precision (flows/precision.py), <exchange>/landing/<feed>_units_steps/."""
     for table in [*FEEDS, *(steps_table(feed).removeprefix("raw.") for feed in FIGURE_FEEDS)]:
         folder = exchange / "landing" / table
         folder.mkdir(parents=True, exist_ok=True)

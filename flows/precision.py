@@ -24,15 +24,23 @@ def steps_table(feed: str) -> str:
 def record_units_steps(con: duckdb.DuckDBPyConnection, feed: str) -> int:
     """(Re)write raw.<feed>_units_steps from the valid approx rows of raw.<feed>; the number of rows."""
     table = steps_table(feed)
-    rows = con.execute(f"select _file, _line, units, quote from raw.{feed} where units_qualifier = 'approx' and units is not null").df()
+    rows = con.execute(
+        f"select _file, _line, units, quote from raw.{feed} where units_qualifier = 'approx' and units is not null"
+    ).df()
     steps = pd.DataFrame(
         {
             "_file": rows["_file"].astype(str),
             "_line": rows["_line"].astype("int64"),
-            "units_step": [written_step(int(units), quote if isinstance(quote, str) else None) for units, quote in zip(rows["units"], rows["quote"], strict=True)],
+            "units_step": [
+                written_step(int(units), quote if isinstance(quote, str) else None)
+                for units, quote in zip(rows["units"], rows["quote"], strict=True)
+            ],
         }
     ).astype({"units_step": "int64"})
     con.register("_units_steps", steps)
-    con.execute(f"create or replace table {table} as select _file::varchar as _file, _line::bigint as _line, units_step::bigint as units_step from _units_steps")
+    con.execute(
+        f"create or replace table {table} as "
+        "select _file::varchar as _file, _line::bigint as _line, units_step::bigint as units_step from _units_steps"
+    )
     con.unregister("_units_steps")
     return len(steps)

@@ -278,7 +278,9 @@ def _monthly_figure(rows: list[dict[str, Any]]) -> go.Figure:
                     ]
                     for row in points
                 ],
-                hovertemplate="%{x|%b %Y}: %{y:,} units (%{customdata[0]}, %{customdata[1]})<br>%{customdata[2]}<br>%{customdata[3]}<extra></extra>",
+                hovertemplate=(
+                    "%{x|%b %Y}: %{y:,} units (%{customdata[0]}, %{customdata[1]})<br>%{customdata[2]}<br>%{customdata[3]}<extra></extra>"
+                ),
             )
         )
     _layout(figure, "Units per calendar month", 460)

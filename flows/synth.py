@@ -235,8 +235,9 @@ from marked
 # Year-to-date totals, as carmakers publish them each month (Jan-Oct, then Jan-Nov): for every
 # group, the running sum within each year of its monthly units of all powertrains, for the months
 # the single-month file holds (its rows run month by month, entity by entity, five powertrains
-# each: the first $rows of them), but January, which is that file's single month. Never broken: the bad rows are the single months'. They make
-# marts.monthly_figures derive months (which agree with the single months reported) at scale.
+# each: the first $rows of them), but January, which is that file's single month. Never broken:
+# the bad rows are the single months'. They make marts.monthly_figures derive months (which agree
+# with the single months reported) at scale.
 _YEAR_TO_DATE_SQL = """
 with written as (
     select

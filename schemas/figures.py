@@ -76,7 +76,8 @@ class SalesModel(FeedModel):
         return df["units"].notna() == df["units_qualifier"].notna()
 
     @pa.dataframe_check(
-        name="quote_contains_units", error="quote must contain units as a whole number as the source writes them (e.g. 1,543,069 or 4.91 million)"
+        name="quote_contains_units",
+        error="quote must contain units as a whole number as the source writes them (e.g. 1,543,069 or 4.91 million)",
     )
     def quote_contains_units(cls, df):
         return pd.Series(
@@ -85,7 +86,8 @@ class SalesModel(FeedModel):
         )
 
     @pa.dataframe_check(
-        name="quote_contains_yoy", error="quote must contain reported_yoy_pct as a whole percentage with its sign (e.g. 'up 11.1%' or 'down 40 percent')"
+        name="quote_contains_yoy",
+        error="quote must contain reported_yoy_pct as a whole percentage with its sign (e.g. 'up 11.1%' or 'down 40 percent')",
     )
     def quote_contains_yoy(cls, df):
         return pd.Series(

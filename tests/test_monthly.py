@@ -5,6 +5,8 @@
   same month a year earlier and every figure behind it, quotes included (`outbound explain`);
 - a falling year-to-date total: flagged (nested_period_exceeds), and no negative month published;
 - an approximate report ("nearly 1.2 million") that no longer conflicts with the exact 1,199,590;
+- single months above their year-to-date total, and a reported month the year-to-date figures
+  contradict: both findings, and the run still publishes;
 - the report's monthly chart, drawn when there are monthly figures and explained when there are none.
 """
 
@@ -79,8 +81,29 @@ def test_an_approximate_report_that_can_agree_does_not_conflict(monthly):
     _, warehouse, _ = monthly
     # "nearly 1.2 million" is written to the hundred thousand: 1,150,000 to 1,250,000, which holds 1,199,590.
     assert query(warehouse, "select units_step from raw.exports_units_steps") == [(100_000,)]
-    assert query(warehouse, "select count(*) from marts.data_quality_findings where check_name = 'conflicting_reports'") == [(0,)]
-    assert query(warehouse, "select count(*) from marts.data_quality_findings where check_name = 'months_exceed_year_to_date'") == [(0,)]
+    assert query(
+        warehouse, "select count(*) from marts.data_quality_findings where check_name = 'conflicting_reports' and entity = 'Chery Group'"
+    ) == [(0,)]
+
+
+def test_months_above_their_year_to_date_total_are_flagged_and_published(monthly):
+    """Chery's January (100,000) and February (120,000) against Jan-Feb 210,000: the months add up to
+    more, and February derived from the year-to-date figures (110,000) is not the 120,000 reported.
+    Both are findings (warnings): the run publishes, keeping the reported February."""
+    _, warehouse, printed = monthly
+    findings = dict(query(warehouse, "select check_name, details from marts.data_quality_findings where entity = 'Chery'"))
+    assert findings == {
+        "months_exceed_year_to_date": "Chery sales (all powertrains): the 2 single month(s) reported for 2024-01-01 to 2024-02-29 "
+        "add up to 220,000, 10,000 more than the 210,000 reported for the year to date (sources: synthetic_monthly_fixture).",
+        "conflicting_reports": "Chery sales (all powertrains) for 2024-02-01 to 2024-02-29: synthetic_monthly_fixture reports 120,000 "
+        "units for the month, but the year-to-date figures give 110,000 (210,000 up to 2024-02-29 less 100,000 up to 2024-01-31, "
+        "synthetic_monthly_fixture), 10,000 units apart.",
+    }
+    assert query(warehouse, "select month, units, derivation from marts.monthly_figures where entity = 'Chery' order by month") == [
+        (dt.date(2024, 1, 1), 100_000, "reported"),
+        (dt.date(2024, 2, 1), 120_000, "reported"),
+    ]
+    assert "[warning] months_exceed_year_to_date: Chery" in printed
 
 
 def test_report_draws_monthly_figures_or_says_there_are_none(monthly, published, outbound, tmp_path):

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import query
 
-MARTS = ("brand_mix", "growth_rates", "localization_timeline", "localization_summary", "data_quality_findings")
+MARTS = ("brand_mix", "growth_rates", "localization_timeline", "localization_summary", "data_quality_findings", "monthly_figures")
 
 
 def spark_unavailable() -> str | None:
