@@ -15,18 +15,31 @@ months as (
 
 ),
 
--- the reported months of each year, summed up to each month (a series' year is at most 12 rows)
+-- only the years of a series that have a year-to-date figure past January: usually a small part
+-- of the months, so the window below does not sort every month of every series
+years_to_date as (
+
+    select distinct metric, entity, entity_type, powertrain, year
+    from months
+    where year_to_date_units is not null
+
+),
+
+-- the reported months of each such year, summed up to each month (a series' year is at most 12 rows)
 running as (
 
     select
-        *,
-        sum(reported_units_low) over (
-            partition by metric, entity, entity_type, powertrain, year
-            order by month
+        months.*,
+        sum(months.reported_units_low) over (
+            partition by months.metric, months.entity, months.entity_type, months.powertrain, months.year
+            order by months.month
             rows between unbounded preceding and current row
         ) as months_low
 
     from months
+    inner join years_to_date
+        on {{ same_series('months', 'years_to_date') }}
+        and months.year = years_to_date.year
 
 ),
 
