@@ -12,33 +12,40 @@ growth as (
 
 ),
 
-figures as (
+-- the inexact figures only (approximate or 'at least'): usually few, so the joins below cost a
+-- pass over the growth rates, not a join of every figure with every other
+inexact as (
 
     select * from {{ ref('int_reported_figures') }}
+    where units_qualifier in ('approx', 'at_least')
 
 ),
 
--- the bounds of the figure and of its prior (a growth rate's rows are few: the join is small)
+-- the bounds of the figure and of its prior: an exact one is its units
 bounded as (
 
     select
         growth.*,
-        {{ units_low('current_figure') }} as units_low,
-        {{ units_high('current_figure') }} as units_high,
-        {{ units_low('prior_figure') }} as prior_low,
-        {{ units_high('prior_figure') }} as prior_high,
+        case when current_figure.figure_ref is null then cast(growth.units as {{ type_double() }})
+            else {{ units_low('current_figure') }} end as units_low,
+        case when current_figure.figure_ref is null then cast(growth.units as {{ type_double() }})
+            else {{ units_high('current_figure') }} end as units_high,
+        case when prior_figure.figure_ref is null then cast(growth.prior_units as {{ type_double() }})
+            else {{ units_low('prior_figure') }} end as prior_low,
+        case when prior_figure.figure_ref is null then cast(growth.prior_units as {{ type_double() }})
+            else {{ units_high('prior_figure') }} end as prior_high,
         coalesce(current_figure.units_qualifier, 'exact') = 'approx'
             or coalesce(prior_figure.units_qualifier, 'exact') = 'approx' as has_approx
 
     from growth
-    left join figures as current_figure
+    left join inexact as current_figure
         on current_figure.metric = growth.metric
         and current_figure.entity = growth.entity
         and current_figure.entity_type = growth.entity_type
         and current_figure.powertrain = growth.powertrain
         and current_figure.period_start = growth.period_start
         and current_figure.period_end = growth.period_end
-    left join figures as prior_figure
+    left join inexact as prior_figure
         on prior_figure.metric = growth.metric
         and prior_figure.entity = growth.entity
         and prior_figure.entity_type = growth.entity_type
@@ -52,18 +59,13 @@ rated as (
 
     select
         *,
-        -- without the figures' rows (bounds unknown), the computed rate itself
+        -- an 'at least' prior has no upper bound: no lower bound on the rate but -100%
         case
-            when units_low is null then computed_yoy_pct
-            -- an 'at least' prior has no upper bound: no lower bound but -100%
             when prior_high is null then -100
             else (units_low / nullif(prior_high, 0) - 1) * 100
         end as computed_low,
         -- null: no upper bound (an 'at least' figure)
-        case
-            when units_low is null then computed_yoy_pct
-            else (units_high / nullif(prior_low, 0) - 1) * 100
-        end as computed_high
+        (units_high / nullif(prior_low, 0) - 1) * 100 as computed_high
 
     from bounded
 
