@@ -21,6 +21,7 @@ import duckdb
 
 from flows.engine import memory_limit
 from flows.load import feed_files
+from flows.precision import FIGURE_FEEDS, record_units_steps
 from schemas import FEEDS
 from schemas.sql import compile_rules
 
@@ -63,6 +64,8 @@ def validate(con: duckdb.DuckDBPyConnection) -> None:
             """
         )
         con.execute(f"create view raw.{feed} as select * from loaded.{feed} anti join rejected_{feed} using (_file, _line)")
+        if feed in FIGURE_FEEDS:
+            record_units_steps(con, feed)
 
 
 def build_models(con: duckdb.DuckDBPyConnection, manifest: dict) -> None:

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     rejects.add_argument("--feed", help="only this feed (sales, exports, plant_launches, ...)")
     rejects.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     explain = commands.add_parser("explain", help="show the figures and sources behind chosen rows of a mart")
-    explain.add_argument("mart", help="brand_mix, growth_rates, localization_timeline, localization_summary, data_quality_findings")
+    explain.add_argument("mart", help="brand_mix, growth_rates, monthly_figures, localization_timeline, localization_summary, data_quality_findings")
     explain.add_argument("--where", metavar="SQL", help="""a SQL condition choosing the rows, e.g. "segment = 'Chery'" """)
     explain.add_argument("--limit", type=int, default=20, metavar="N", help="at most this many rows (default: 20)")
     explain.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from flows.build import DBT_PROJECT_DIR
+from flows.precision import FIGURE_FEEDS, steps_table
 from schemas import FEEDS
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -28,11 +29,12 @@ def _literal(text: str) -> str:
 
 
 def write_feeds(con: duckdb.DuckDBPyConnection, exchange: Path) -> None:
-    """Each feed's valid rows as one Parquet file, <exchange>/landing/<feed>/data.parquet."""
-    for feed in FEEDS:
-        folder = exchange / "landing" / feed
+    """Each feed's valid rows as one Parquet file, <exchange>/landing/<feed>/data.parquet; and the
+    figure feeds' written precision (flows/precision.py), <exchange>/landing/<feed>_units_steps/."""
+    for table in [*FEEDS, *(steps_table(feed).removeprefix("raw.") for feed in FIGURE_FEEDS)]:
+        folder = exchange / "landing" / table
         folder.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy (select * from raw.{feed}) to {_literal(str(folder / 'data.parquet'))} (format parquet)")
+        con.execute(f"copy (select * from raw.{table}) to {_literal(str(folder / 'data.parquet'))} (format parquet)")
 
 
 def read_models(con: duckdb.DuckDBPyConnection, exchange: Path, relations: list[str]) -> list[str]:

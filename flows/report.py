@@ -30,6 +30,8 @@ from flows.published import open_read_only
 MARTS = ("brand_mix", "growth_rates", "localization_timeline", "data_quality_findings")
 # The chart containers' element ids (the browser test looks for them).
 CHART_IDS = ("brand-mix", "growth-rates", "localization-timeline")
+# Series drawn at most in the monthly chart (the largest by units).
+MONTHLY_SERIES_DRAWN = 12
 
 # Segments that are a remainder rather than a brand: drawn grey so they don't read as one.
 _REMAINDER = {"Not broken out", "Other", "Unknown"}
@@ -110,8 +112,16 @@ def _render(warehouse: Path, con: duckdb.DuckDBPyConnection) -> str:
         order by case severity when 'error' then 0 when 'warning' then 1 else 2 end, check_name, entity
         """,
     )
+    # Absent from warehouses published before the mart existed; empty when no source reports months.
+    monthly = (
+        _rows(con, "select * exclude (figure_refs, run_id) from marts.monthly_figures order by entity, metric, powertrain, month")
+        if _has_table(con, "marts", "monthly_figures")
+        else []
+    )
+    monthly_series = _largest_series(monthly, MONTHLY_SERIES_DRAWN)
     charts = {
         "brand_mix": _chart("brand-mix", brand_mix, _brand_mix_figure),
+        "monthly": _chart("monthly-figures", [row for row in monthly if _series(row) in monthly_series], _monthly_figure),
         "growth": _chart("growth-rates", [row for row in growth if _has_rate(row)], _growth_figure),
         "timeline": _chart("localization-timeline", timeline, _timeline_figure),
     }
@@ -120,6 +130,8 @@ def _render(warehouse: Path, con: duckdb.DuckDBPyConnection) -> str:
         header=_header(warehouse, con),
         charts=charts,
         growth_without_rate=sum(1 for row in growth if not _has_rate(row)),
+        monthly_series_total=len({_series(row) for row in monthly}),
+        monthly_series_drawn=len(monthly_series),
         findings=[{**row, "period": _period(row["period_start"], row["period_end"])} for row in findings],
         # plotly's own bundle, inlined as its to_html(include_plotlyjs=True) does, once for all the charts.
         plotlyjs=Markup(plotly.offline.get_plotlyjs()),
@@ -224,6 +236,52 @@ def _brand_mix_figure(rows: list[dict[str, Any]]) -> go.Figure:
 def _rank(known: dict[str, Any], name: str) -> int:
     """Position of a known name; a name this code does not know yet comes after all of them."""
     return list(known).index(name) if name in known else len(known)
+
+
+def _series(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (row["entity"], row["entity_type"], row["metric"], row["powertrain"])
+
+
+def _largest_series(rows: list[dict[str, Any]], most: int) -> set[tuple[str, str, str, str]]:
+    """The `most` series with the most units in all: a chart of thousands of lines shows none of them."""
+    totals: dict[tuple[str, str, str, str], int] = {}
+    for row in rows:
+        totals[_series(row)] = totals.get(_series(row), 0) + (row["units"] or 0)
+    return set(sorted(totals, key=lambda series: (-totals[series], series))[:most])
+
+
+def _monthly_figure(rows: list[dict[str, Any]]) -> go.Figure:
+    """A line per series over calendar months; filled markers are months a source reports, open ones derived."""
+    figure = go.Figure()
+    series_rows: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        series_rows.setdefault(_series(row), []).append(row)
+    for (entity, _, metric, powertrain), points in sorted(series_rows.items()):
+        points.sort(key=lambda row: row["month"])
+        figure.add_trace(
+            go.Scatter(
+                x=[row["month"] for row in points],
+                y=[row["units"] for row in points],
+                mode="lines+markers",
+                name=f"{entity} {metric} ({'all powertrains' if powertrain == 'all' else powertrain.upper()})",
+                marker={"symbol": ["circle" if row["derivation"] == "reported" else "circle-open" for row in points], "size": 8},
+                customdata=[
+                    [
+                        row["derivation"],
+                        row["units_qualifier"],
+                        "" if row["units_high"] is None else f"{row['units_low']:,.0f} to {row['units_high']:,.0f}",
+                        "" if row["yoy_pct"] is None else f"{row['yoy_pct']:+.1f}% year on year",
+                    ]
+                    for row in points
+                ],
+                hovertemplate=(
+                    "%{x|%b %Y}: %{y:,} units (%{customdata[0]}, %{customdata[1]})<br>%{customdata[2]}<br>%{customdata[3]}<extra></extra>"
+                ),
+            )
+        )
+    _layout(figure, "Units per calendar month", 460)
+    figure.update_yaxes(title_text="units", rangemode="tozero")
+    return figure
 
 
 def _has_rate(row: dict[str, Any]) -> bool:
@@ -470,6 +528,20 @@ _TEMPLATE = """<!DOCTYPE html>
    ~ "period a year apart. Grey hatched: computed from two figures whose periods differ (e.g. 11 months against a "
    ~ "full year), so it is not a growth rate and must not be compared with the others. "
    ~ (growth_without_rate ~ " rows without any rate are not drawn." if growth_without_rate else "")) }}
+<section id="section-monthly-figures">
+<h2>Monthly figures</h2>
+{% if charts.monthly.html %}{{ charts.monthly.html }}
+<p class="note">Units per calendar month. Filled markers: a month a source reports. Open markers: a month derived
+from two year-to-date figures of the same year (Jan-Nov less Jan-Oct); hover for how exact it is and its growth
+over the same month a year earlier.{% if monthly_series_drawn < monthly_series_total %} The {{ monthly_series_drawn }}
+largest of {{ monthly_series_total }} series are drawn.{% endif %}</p>
+<details class="note"><summary>From <code>marts.monthly_figures</code>: {{ charts.monthly.rows }} row{{ "" if charts.monthly.rows == 1 else "s" }}, {{ charts.monthly.sources | length }} source{{ "" if charts.monthly.sources | length == 1 else "s" }}</summary>
+{{ charts.monthly.sources | join(", ") }}</details>
+{% else %}
+<p class="empty">No monthly figures in this warehouse: no source reports a single month, and no two year-to-date
+figures of one year end in consecutive months (<code>marts.monthly_figures</code> is empty), so there is no monthly chart.</p>
+{% endif %}
+</section>
 {{ chart_section(charts.timeline, "Localization timeline", "localization_timeline",
    "One line per group and country: from its first to its latest reported milestone. Dates known only to the month "
    ~ "are drawn on the month's first day (hover says so).") }}

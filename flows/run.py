@@ -31,6 +31,7 @@ from flows.publish import discard_build, prepare_build, publish
 from flows.published import set_aside_stray_log
 from flows.retries import TRANSIENT_RETRIES
 from flows.summary import FeedSummary, RunSummary, first_rejections_text
+from flows.precision import FIGURE_FEEDS, record_units_steps
 from flows.validate import FeedValidation, validate_feed
 from schemas import FEEDS
 
@@ -135,6 +136,8 @@ def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
     """Hold every loaded row of one feed to its pandera model (as SQL, in DuckDB); quarantine the rows that break it."""
     with engine.connect(build) as con:
         result = validate_feed(con, feed, run_id)
+        if feed in FIGURE_FEEDS:  # how precisely each approximate figure is written, for dbt's ranges
+            record_units_steps(con, feed)
     get_run_logger().info("%s: %d valid rows, %d rejected", feed, result.rows_valid, result.rows_rejected)
     pause_point("validate")
     return result

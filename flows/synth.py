@@ -3,7 +3,8 @@
 The figures are made up, and every row says so: each cites the one source `synthetic_registrations`,
 whose title starts with SYNTHETIC. The set is a decade of monthly sales (and a tenth as many
 exports) per entity and powertrain, for synthetic groups, their brands and synthetic countries,
-plus the reference feeds they need and a few plant milestones per group. Figures add up the way
+each group's year-to-date totals of them (sales_ytd.csv, exports_ytd.csv: Jan-Oct, Jan-Nov, ...
+as carmakers publish them), plus the reference feeds they need and a few plant milestones per group. Figures add up the way
 real ones do (NEV = BEV + PHEV, all = NEV + ICE, a group sells at least what its brands sell,
 exports are a part of sales), so the marts and their dbt tests hold on the good rows.
 
@@ -82,6 +83,8 @@ def write(out: Path, rows: int, seed: int = 42, bad_fraction: float = 0.0) -> Sy
         for feed, feed_rows in (("sales", rows), ("exports", max(1, rows // EXPORTS_SHARE))):
             figure_params = {"seed": seed, "rows": feed_rows, "bad": bad_fraction, "kinds": len(BAD_KINDS), "feed": feed}
             counts[feed] = _copy_lines(con, out / f"{feed}.csv", _FIGURES_SQL, figure_params, header=_FIGURE_HEADER)
+            # and each group's year-to-date totals of the same months, a second file of the feed
+            counts[feed] += _copy_lines(con, out / f"{feed}_ytd.csv", _YEAR_TO_DATE_SQL, figure_params, header=_FIGURE_HEADER)
             bad[feed] = con.execute(_BAD_COUNT_SQL, _used(_BAD_COUNT_SQL, figure_params)).fetchone()[0]
     result = SynthSet(str(out), seed, counts, bad)
     (out / "synth.json").write_text(json.dumps({**asdict(result), "bad_kinds": list(BAD_KINDS)}, indent=2) + "\n")
@@ -227,6 +230,40 @@ select
     || case bad_kind when 8 then ',extra' else '' end
     as line
 from marked
+"""
+
+# Year-to-date totals, as carmakers publish them each month (Jan-Oct, then Jan-Nov): for every
+# group, the running sum within each year of its monthly units of all powertrains, for the months
+# the single-month file holds (its rows run month by month, entity by entity, five powertrains
+# each: the first $rows of them), but January, which is that file's single month. Never broken:
+# the bad rows are the single months'. They make marts.monthly_figures derive months (which agree
+# with the single months reported) at scale.
+_YEAR_TO_DATE_SQL = """
+with written as (
+    select
+        e.entity, u.m, u.period_end,
+        date_trunc('year', u.period_start)::date as year_start,
+        case when $feed = 'exports'
+            then (u.bev + u.phev + u.ice) * (5 + hash(e.entity, $seed, 'share') % 50) // 100
+            else u.bev + u.phev + u.ice
+        end as units
+    from monthly_units as u
+    join entities as e using (k)
+    where e.entity_type = 'group'
+        -- the position of the month's 'all' row in the single-month file
+        and (u.m * (select count(*) from entities) + u.k) * 5 < $rows
+),
+running as (
+    select *, sum(units) over (partition by entity, year_start order by m) as year_to_date
+    from written
+)
+select
+    row_number() over (order by m, entity) - 1 as ordinal,
+    entity || ',group,all,' || strftime(year_start, '%Y-%m-%d') || ',' || strftime(period_end, '%Y-%m-%d') || ','
+        || year_to_date::bigint || ',exact,,synthetic_registrations,' as line
+from running
+-- January's year to date is the single month the other file holds (the same key)
+where extract(month from period_end) > 1
 """
 
 _BAD_COUNT_SQL = """

@@ -7,7 +7,7 @@ import pandera.pandas as pa
 from pandera.typing import DateTime, Series
 
 from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, key_text, row_check, source_checks, today
-from schemas.quotes import percent_renderings, quote_contains, unit_renderings
+from schemas.quotes import quote_has_percent, quote_has_units
 from schemas.references import ReferenceData
 
 ENTITY_TYPES = ["country", "group", "brand"]
@@ -23,6 +23,14 @@ class SalesModel(FeedModel):
     gives only a growth rate leaves units empty. Cross-feed rules: source_id names a source; a
     brand entity names a brand, a group entity a brand's group, a country entity a country; a
     document source is quoted.
+
+    The quote holds the figure as a whole token (schemas/quotes.py): units equal one number of the
+    quote as the source writes it ("1,543,069", "1543069", "4.91 million"), never part of a longer
+    number (543069 is not in "1,543,069 units") and never a rounding of it; reported_yoy_pct
+    equals a percentage ("11.1%", "11.1 percent", "11.1 per cent") with the sign the quote gives:
+    an explicit + or -, else the direction word nearest to it in its sentence ("increase", "up",
+    "rise", "jump", "grew", "surged" +; "decrease", "down", "fell", "drop", "decline" -), else +.
+    So 11.1 passes "an 11.1% increase", and neither 1.1 nor -11.1 does.
     """
 
     entity: Series[str] = pa.Field(str_length={"min_value": 1}, description="Who the figure is about: China, Chery Group, Jetour, ...")
@@ -70,20 +78,22 @@ class SalesModel(FeedModel):
         return df["units"].notna() == df["units_qualifier"].notna()
 
     @pa.dataframe_check(
-        name="quote_contains_units", error="quote must contain units as the source writes them (e.g. 1,543,069 or 4.91 million)"
+        name="quote_contains_units",
+        error="quote must contain units as a whole number as the source writes them (e.g. 1,543,069 or 4.91 million)",
     )
     def quote_contains_units(cls, df):
         return pd.Series(
-            [pd.isna(u) or quote_contains(q, unit_renderings(int(u))) for q, u in zip(df["quote"], df["units"], strict=True)],
+            [pd.isna(u) or quote_has_units(q, int(u)) for q, u in zip(df["quote"], df["units"], strict=True)],
             index=df.index,
         )
 
     @pa.dataframe_check(
-        name="quote_contains_yoy", error="quote must contain reported_yoy_pct as the source writes it (e.g. 11.1% or 40 percent)"
+        name="quote_contains_yoy",
+        error="quote must contain reported_yoy_pct as a whole percentage with its sign (e.g. 'up 11.1%' or 'down 40 percent')",
     )
     def quote_contains_yoy(cls, df):
         return pd.Series(
-            [pd.isna(p) or quote_contains(q, percent_renderings(p)) for q, p in zip(df["quote"], df["reported_yoy_pct"], strict=True)],
+            [pd.isna(p) or quote_has_percent(q, p) for q, p in zip(df["quote"], df["reported_yoy_pct"], strict=True)],
             index=df.index,
         )
 

@@ -7,7 +7,7 @@ import pandera.pandas as pa
 from pandera.typing import DateTime, Series
 
 from schemas.base import EARLIEST_DATE, SOURCE_RULES_SQL, FeedModel, key_text, row_check, source_checks, today
-from schemas.quotes import quote_contains, unit_renderings
+from schemas.quotes import quote_has_units
 from schemas.references import ReferenceData
 
 MILESTONES = [
@@ -63,7 +63,7 @@ class PlantLaunchesModel(FeedModel):
     @pa.dataframe_check(name="quote_contains_capacity", error="quote must contain annual_capacity as the source writes it (e.g. 100,000)")
     def quote_contains_capacity(cls, df):
         return pd.Series(
-            [pd.isna(c) or quote_contains(q, unit_renderings(int(c))) for q, c in zip(df["quote"], df["annual_capacity"], strict=True)],
+            [pd.isna(c) or quote_has_units(q, int(c)) for q, c in zip(df["quote"], df["annual_capacity"], strict=True)],
             index=df.index,
         )
 

@@ -22,6 +22,7 @@ PLANT_HEADER = (
     "group_name,brand,country,site,milestone,milestone_date,date_precision,assembly_mode,annual_capacity,first_model,source_id,quote,note"
 )
 URL_SOURCE = "ref_nikkei_gwm_thailand"  # a web page: its rows need no quote
+DOCUMENT_SOURCE = "chery_1_2m_exports"  # an article: its rows are quoted
 
 
 def figure(powertrain: str, units: str, start: str = "2024-01-01", end: str = "2024-11-30") -> str:
@@ -137,6 +138,18 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
     globbed = write(landing / "exports[1].csv", SALES_HEADER, figure("bev", "11", end="2024-03-31"))
     write(landing / "exports1.csv", SALES_HEADER, figure("bev", "99", end="2024-02-29"))
     careless = [write(landing / name, SALES_HEADER, figure("bev", "12", end="2024-04-30")) for name in ("Sales.csv", "sales.CSV")]
+    # The quote rule reads whole tokens with their sign (schemas/quotes.py): a figure that is part
+    # of a longer number, a rate of the wrong sign, or a rounding is no figure of the quote.
+    quoted = write(
+        landing / "sales_quotes.csv",
+        SALES_HEADER,
+        f'Chery,brand,all,2024-01-01,2024-10-31,543069,exact,,{DOCUMENT_SOURCE},"sales of 1,543,069 units"',  # line 2
+        f'Chery,brand,nev,2024-01-01,2024-10-31,,,1.1,{DOCUMENT_SOURCE},"an 11.1% increase"',  # line 3
+        f'Chery,brand,bev,2024-01-01,2024-10-31,,,-11.1,{DOCUMENT_SOURCE},"an 11.1% increase"',  # line 4
+        f'Chery,brand,phev,2024-01-01,2024-10-31,,,-11.1,{DOCUMENT_SOURCE},"sales fell 11.1% from a year earlier"',  # line 5: kept
+        f'Chery,brand,ice,2024-01-01,2024-10-31,4900000,approx,,{DOCUMENT_SOURCE},"a record 4.91 million vehicles"',  # line 6
+        f'Chery,brand,erev,2024-01-01,2024-10-31,4910000,approx,,{DOCUMENT_SOURCE},"a record 4.91 million vehicles"',  # line 7: kept
+    )
     outside = write(tmp_path / "outside.csv", SALES_HEADER, figure("phev", "1", end="2024-10-31"))
     (landing / "sales_link.csv").symlink_to(outside)
     warehouse = tmp_path / "warehouse" / "outbound.duckdb"
@@ -169,6 +182,10 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
         ("sales.csv", 18): "the record has 50,000 fields, the header 10",
         ("sales.csv", 19): "entity: key_text: no space at either end, no control character, no word mixing scripts",
         ("sales.csv", 20): "entity: key_text: no space at either end",
+        ("sales_quotes.csv", 2): "quote must contain units as a whole number",
+        ("sales_quotes.csv", 3): "quote must contain reported_yoy_pct as a whole percentage with its sign",
+        ("sales_quotes.csv", 4): "quote must contain reported_yoy_pct as a whole percentage with its sign",
+        ("sales_quotes.csv", 6): "quote must contain units as a whole number",
     }
     assert set(rejected) == set(expected_rules)
     for place, rule in expected_rules.items():
@@ -205,6 +222,10 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
         ("Zeekr", "Geely", "premium NEV")
     ]
     assert query(warehouse, "select units from raw.sales where _file = ?", [str(spaced)]) == [(1_234_567,)]
+    assert query(warehouse, "select powertrain, units, reported_yoy_pct from raw.sales where _file = ? order by _line", [str(quoted)]) == [
+        ("phev", None, -11.1),
+        ("erev", 4_910_000, None),
+    ]
     notes = dict(query(warehouse, "select site, note from raw.plant_launches where site in ('Big field', 'Formula')"))
     assert len(notes["Big field"]) == 10_000_000
     assert notes["Formula"] == '=HYPERLINK("http://example.invalid","click")'

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import query, sha256
 
-MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_summary", "localization_timeline"]
+MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_summary", "localization_timeline", "monthly_figures"]
 CHART = """
     select segment, units, share_of_group from marts.brand_mix
     where group_name = :group_name and mix_dimension = 'brand' order by units desc

@@ -18,8 +18,8 @@ import yaml
 from tests.conftest import REPO, query, sha256
 
 MODELS = REPO / "dbt_project" / "models"
-MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_summary", "localization_timeline"]
-REPORT_MARTS = {"brand_mix", "growth_rates", "localization_timeline", "data_quality_findings"}
+MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_summary", "localization_timeline", "monthly_figures"]
+REPORT_MARTS = {"brand_mix", "growth_rates", "monthly_figures", "localization_timeline", "data_quality_findings"}
 
 
 def _described_models() -> dict[str, dict]:

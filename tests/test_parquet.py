@@ -11,7 +11,9 @@ import duckdb
 
 from tests.conftest import query, sha256
 
-MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_summary", "localization_timeline"]
+MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_summary", "localization_timeline", "monthly_figures"]
+# The seeds report no single months and no consecutive year-to-date figures: the mart is empty there.
+EMPTY_ON_SEEDS = {"monthly_figures"}
 
 
 def parquet_set(warehouse: Path) -> dict[str, str]:
@@ -30,7 +32,7 @@ def assert_parquet_matches_warehouse(warehouse: Path) -> str:
             from_parquet = fresh.execute(f"select * from read_parquet('{link / mart}.parquet') order by all").fetchall()
             from_warehouse = query(warehouse, f"select * from marts.{mart} order by all")
             assert from_parquet == from_warehouse, mart
-            assert from_parquet, mart
+            assert from_parquet or mart in EMPTY_ON_SEEDS, mart
             columns = fresh.execute(
                 f"select name, type from parquet_schema('{link / mart}.parquet') where name != 'duckdb_schema'"
             ).fetchall()
@@ -40,7 +42,8 @@ def assert_parquet_matches_warehouse(warehouse: Path) -> str:
                     warehouse, f"select column_name from duckdb_columns() where table_name = '{mart}' order by column_index"
                 )
             ]
-            assert fresh.execute(f"select distinct run_id from read_parquet('{link / mart}.parquet')").fetchall() == [(published_run,)]
+            run_ids = fresh.execute(f"select distinct run_id from read_parquet('{link / mart}.parquet')").fetchall()
+            assert run_ids == ([(published_run,)] if from_parquet else []), mart
     return published_run
 
 

@@ -60,7 +60,7 @@ def sales_rows(draw) -> dict:
         "quote": draw(
             st.none()
             | free_text.map(
-                lambda text: text + (f" {units:,}" if units is not None else "") + (f" {abs(yoy):g}%" if yoy is not None else "")
+                lambda text: text + (f" {units:,}" if units is not None else "") + (f" {yoy:+g}%" if yoy is not None else "")
             )
         ),
     }

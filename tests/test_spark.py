@@ -20,7 +20,10 @@ import pytest
 
 from tests.conftest import query
 
-MARTS = ("brand_mix", "growth_rates", "localization_timeline", "localization_summary", "data_quality_findings")
+MARTS = ("brand_mix", "growth_rates", "localization_timeline", "localization_summary", "data_quality_findings", "monthly_figures")
+# The seeds report no single months and no consecutive year-to-date figures: the mart is empty there
+# (its SQL runs on Spark all the same, and its dbt unit tests with it).
+EMPTY_ON_SEEDS = {"monthly_figures"}
 
 
 def spark_unavailable() -> str | None:
@@ -74,7 +77,8 @@ def test_spark_publishes_the_same_marts_as_duckdb(published, spark_published):
         duckdb_columns, duckdb_rows = rows(duckdb_warehouse, mart)
         spark_columns, spark_rows = rows(spark_published, mart)
         assert spark_columns == duckdb_columns, mart  # same names, same order, same types
-        assert len(spark_rows) == len(duckdb_rows) > 0, mart
+        assert len(spark_rows) == len(duckdb_rows), mart
+        assert duckdb_rows or mart in EMPTY_ON_SEEDS, mart
         for duckdb_row, spark_row in zip(duckdb_rows, spark_rows, strict=True):
             assert all(map(same_value, duckdb_row, spark_row)), f"{mart}:\n  duckdb {duckdb_row}\n  spark  {spark_row}"
 

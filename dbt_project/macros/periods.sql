@@ -66,3 +66,9 @@
         and {{ left }}.entity_type = {{ right }}.entity_type
         and {{ left }}.powertrain = {{ right }}.powertrain
 {%- endmacro %}
+
+
+{# The first day of the year of a date. #}
+{% macro year_start(date_expression) -%}
+    cast({{ dbt.date_trunc('year', date_expression) }} as date)
+{%- endmacro %}

@@ -1,5 +1,7 @@
 -- Every reported sales and exports figure, stacked with a metric column and a figure_ref, as
 -- the sources report them: several sources may report the same figure (key), even differently.
+-- units_step is how finely an approximate figure is written (flows/precision.py): it stands for
+-- units +/- units_step / 2 (macros/ranges.sql); null for exact and 'at least' figures.
 
 with
 
@@ -15,13 +17,35 @@ exports as (
 
 ),
 
+sales_steps as (
+
+    select * from {{ source('landing', 'sales_units_steps') }}
+
+),
+
+exports_steps as (
+
+    select * from {{ source('landing', 'exports_units_steps') }}
+
+),
+
 figures as (
 
-    select 'sales' as metric, {{ figure_ref('sales') }} as figure_ref, sales.* from sales
+    select 'sales' as metric, {{ figure_ref('sales') }} as figure_ref, sales.*,
+        cast(sales_steps.units_step as {{ dbt.type_bigint() }}) as units_step
+    from sales
+    left join sales_steps
+        on sales.source_file = sales_steps._file
+        and sales.source_line = sales_steps._line
 
     union all
 
-    select 'exports' as metric, {{ figure_ref('exports') }} as figure_ref, exports.* from exports
+    select 'exports' as metric, {{ figure_ref('exports') }} as figure_ref, exports.*,
+        cast(exports_steps.units_step as {{ dbt.type_bigint() }}) as units_step
+    from exports
+    left join exports_steps
+        on exports.source_file = exports_steps._file
+        and exports.source_line = exports_steps._line
 
 )
 

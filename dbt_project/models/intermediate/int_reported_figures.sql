@@ -43,6 +43,7 @@ deduplicated as (
         period_end,
         units,
         units_qualifier,
+        units_step,
         reported_yoy_pct,
         source_id,
         quote,

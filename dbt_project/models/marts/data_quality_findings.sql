@@ -9,6 +9,8 @@
     'dq_conflicting_reports',
     'dq_milestones_out_of_order',
     'dq_non_comparable_growth',
+    'dq_months_exceed_year_to_date',
+    'dq_derived_month_conflicts',
 ] %}
 
 with

@@ -1,5 +1,6 @@
 -- A group's brands reporting more sales units, together, than the group's own total for the
--- same period and powertrain.
+-- same period and powertrain, each figure as its range (macros/ranges.sql): flagged only when the
+-- brands' lowest values add up to more than the total's highest.
 
 with
 
@@ -36,7 +37,8 @@ brand_sums as (
         powertrain,
         period_start,
         period_end,
-        sum(units) as brand_units
+        sum(units) as brand_units,
+        sum({{ units_low() }}) as brand_units_low
 
     from brand_figures
     group by group_name, powertrain, period_start, period_end
@@ -66,9 +68,8 @@ exceeding as (
             'brand_sums.period_start', 'brand_sums.period_end',
             'group_totals.period_start', 'group_totals.period_end'
         ) }}
-    where brand_sums.brand_units > group_totals.units
-        -- an 'at least' total can be larger than stated: exceeding it proves nothing
-        and coalesce(group_totals.units_qualifier, 'exact') <> 'at_least'
+    -- an 'at least' total has no upper bound: exceeding it proves nothing
+    where brand_sums.brand_units_low > {{ units_high('group_totals') }}
 
 ),
 
@@ -80,9 +81,10 @@ brand_totals as (
         exceeding.period_start,
         exceeding.period_end,
         exceeding.brand_units,
+        exceeding.brand_units_low,
         exceeding.group_figure_ref,
         {{ ordered_text_agg(
-            "brand_figures.entity || ' ' || " ~ format_units('brand_figures.units'),
+            "brand_figures.entity || ' ' || " ~ figure_range_text('brand_figures'),
             "', '",
             ['-brand_figures.units', 'brand_figures.entity']
         ) }} as brand_breakdown,
@@ -103,6 +105,7 @@ brand_totals as (
         exceeding.period_start,
         exceeding.period_end,
         exceeding.brand_units,
+        exceeding.brand_units_low,
         exceeding.group_figure_ref
 
 ),
@@ -119,8 +122,8 @@ findings as (
             || ' sales (' || {{ powertrain_text('group_totals.powertrain') }} || ') together for '
             || {{ period_text('group_totals.period_start', 'group_totals.period_end') }}
             || ' (' || brand_totals.brand_breakdown || '), '
-            || {{ format_units('brand_totals.brand_units - group_totals.units') }} || ' more than the group''s own total of '
-            || {{ figure_units_text('group_totals') }} || ' (sources: '
+            || {{ format_units('brand_totals.brand_units_low - ' ~ units_high('group_totals')) }} || ' more than the group''s own total of '
+            || {{ figure_range_text('group_totals') }} || ' (sources: '
             || {{ list_to_text(concat_lists('brand_totals.source_ids', list_of(['group_totals.source_id']))) }} || ').'
             as details,
         {{ concat_lists('brand_totals.source_ids', list_of(['group_totals.source_id'])) }} as source_ids,

@@ -1,6 +1,9 @@
 -- The same figure (entity, entity_type, metric, powertrain, period) reported differently by two
--- reports: different units, or a different reported_yoy_pct. All reports, not the deduplicated
--- figures. Units reported as 'at least' X agree with any units of X or more.
+-- reports: units whose ranges cannot agree, or a different reported_yoy_pct. All reports, not the
+-- deduplicated figures. Each figure is its range (macros/ranges.sql): 'about 1.2 million'
+-- (1,150,000 to 1,250,000) agrees with 1,199,590; 'at least' X agrees with any units of X or more.
+-- Also a single month as a source reports it against the same month derived from two
+-- year-to-date figures (monthly_figures), when their ranges cannot agree.
 
 with
 
@@ -20,11 +23,15 @@ pairs as (
         first_report.period_end,
         first_report.units as first_units,
         first_report.units_qualifier as first_units_qualifier,
+        {{ units_low('first_report') }} as first_low,
+        {{ units_high('first_report') }} as first_high,
         first_report.reported_yoy_pct as first_yoy_pct,
         first_report.source_id as first_source_id,
         first_report.figure_ref as first_figure_ref,
         second_report.units as second_units,
         second_report.units_qualifier as second_units_qualifier,
+        {{ units_low('second_report') }} as second_low,
+        {{ units_high('second_report') }} as second_high,
         second_report.reported_yoy_pct as second_yoy_pct,
         second_report.source_id as second_source_id,
         second_report.figure_ref as second_figure_ref
@@ -43,11 +50,8 @@ pairs as (
 conflicts as (
 
     select * from pairs
-    where (
-            first_units <> second_units
-            and not (coalesce(first_units_qualifier, 'exact') = 'at_least' and second_units >= first_units)
-            and not (coalesce(second_units_qualifier, 'exact') = 'at_least' and first_units >= second_units)
-        )
+    where first_low > second_high
+        or second_low > first_high
         or first_yoy_pct <> second_yoy_pct
 
 ),
@@ -64,18 +68,31 @@ findings as (
             || first_source_id || ' reports '
             || coalesce(
                 case first_units_qualifier when 'approx' then 'about ' when 'at_least' then 'at least ' else '' end
-                    || {{ format_units('first_units') }} || ' units',
+                    || {{ format_units('first_units') }}
+                    || case when first_units_qualifier = 'approx'
+                        then ' (' || {{ format_units('first_low') }} || ' to ' || {{ format_units('first_high') }} || ')'
+                        else '' end
+                    || ' units',
                 'no units'
             )
             || coalesce(' (' || {{ format_pct('first_yoy_pct') }} || ' year on year)', '')
             || ', ' || second_source_id || ' reports '
             || coalesce(
                 case second_units_qualifier when 'approx' then 'about ' when 'at_least' then 'at least ' else '' end
-                    || {{ format_units('second_units') }} || ' units',
+                    || {{ format_units('second_units') }}
+                    || case when second_units_qualifier = 'approx'
+                        then ' (' || {{ format_units('second_low') }} || ' to ' || {{ format_units('second_high') }} || ')'
+                        else '' end
+                    || ' units',
                 'no units'
             )
             || coalesce(' (' || {{ format_pct('second_yoy_pct') }} || ' year on year)', '')
-            || coalesce(', ' || {{ format_units('abs(first_units - second_units)') }} || ' units apart', '')
+            || coalesce(', ' || case
+                when first_units_qualifier = 'approx' or second_units_qualifier = 'approx'
+                    -- how far apart the ranges are
+                    then {{ format_units('case when first_low > second_high then first_low - second_high when second_low > first_high then second_low - first_high else 0 end') }}
+                else {{ format_units('abs(first_units - second_units)') }}
+            end || ' units apart', '')
             || '.'
             as details,
         {{ list_of(['first_source_id', 'second_source_id']) }} as source_ids,

@@ -1,5 +1,8 @@
 -- A figure for a period above the same series' figure for a longer period containing it
--- (a Jan-Nov figure above the same year's full-year figure, or above a cumulative total).
+-- (a Jan-Nov figure above the same year's full-year figure, or above a cumulative total), each
+-- figure as its range (macros/ranges.sql): flagged only when the inner figure's lowest value is
+-- above the outer one's highest. A year-to-date total below the previous month's is one of these:
+-- monthly_figures then derives no month from the two (it would be negative).
 
 with
 
@@ -31,10 +34,10 @@ findings as (
         inner_figure.entity,
         inner_figure.period_start,
         inner_figure.period_end,
-        {{ figure_subject_text('inner_figure') }} || ' of ' || {{ figure_units_text('inner_figure') }} || ' for '
+        {{ figure_subject_text('inner_figure') }} || ' of ' || {{ figure_range_text('inner_figure') }} || ' for '
             || {{ period_text('inner_figure.period_start', 'inner_figure.period_end') }}
-            || ' are ' || {{ format_units('inner_figure.units - outer_figure.units') }} || ' more than the '
-            || {{ figure_units_text('outer_figure') }} || ' reported for '
+            || ' are ' || {{ format_units(units_low('inner_figure') ~ ' - ' ~ units_high('outer_figure')) }} || ' more than the '
+            || {{ figure_range_text('outer_figure') }} || ' reported for '
             || {{ period_text('outer_figure.period_start', 'outer_figure.period_end') }}
             || ', a longer period containing it (sources: '
             || {{ list_to_text(list_of(['inner_figure.source_id', 'outer_figure.source_id'])) }} || ').'
@@ -59,9 +62,8 @@ findings as (
             'outer_figure.period_start', 'outer_figure.period_end',
             'inner_figure.period_start', 'inner_figure.period_end'
         ) }}
-        and inner_figure.units > outer_figure.units
-        -- an 'at least' outer figure can be larger than stated
-        and coalesce(outer_figure.units_qualifier, 'exact') <> 'at_least'
+        -- no value of the ranges agrees (an 'at least' outer figure has no upper bound: never)
+        and {{ units_low('inner_figure') }} > {{ units_high('outer_figure') }}
     {% if not loop.last %}
     union all
     {% endif %}

@@ -1,0 +1,96 @@
+-- Per series (metric, entity, entity_type, powertrain) and calendar month: the single month as a
+-- source reports it, and the year-to-date figures that derive it (Jan-Nov less Jan-Oct of the same
+-- year), side by side. monthly_figures publishes one value per month from it; the checks
+-- months_exceed_year_to_date and (reported against derived) conflicting_reports read it.
+-- A January figure is both a single month and a year-to-date one: it is the reported January and
+-- the year-to-date figure February is derived from.
+-- One grouped aggregate over the figures, each figure placed at the month(s) it serves (no self-join).
+-- A table, not a view: the mart and two checks read it.
+{{ config(materialized='table') }}
+
+with
+
+figures as (
+
+    -- figures of whole calendar months within one year (a single month, or Jan to a month end)
+    select
+        *,
+        cast({{ dbt.date_trunc('month', 'period_end') }} as date) as end_month,
+        {{ units_low() }} as units_low,
+        {{ units_high() }} as units_high
+
+    from {{ ref('int_reported_figures') }}
+    where units is not null
+        and period_start is not null
+        and extract(day from period_start) = 1
+        and period_end = cast({{ dbt.last_day('period_end', 'month') }} as date)
+        and extract(year from period_start) = extract(year from period_end)
+
+),
+
+placed as (
+
+    -- a single month, as reported
+    select 'reported' as role, end_month as month, figures.*
+    from figures
+    where period_start = end_month
+
+    union all
+
+    -- a year-to-date figure up to the month it ends in (Jan-Feb and later: a January one is the single month)
+    select 'year_to_date' as role, end_month as month, figures.*
+    from figures
+    where extract(month from period_start) = 1
+        and period_start < end_month
+
+    union all
+
+    -- the same figure as the previous year-to-date total of the next month (up to Jan-Nov)
+    select 'previous' as role, cast({{ dbt.dateadd('month', 1, 'end_month') }} as date) as month, figures.*
+    from figures
+    where extract(month from period_start) = 1
+        and extract(month from period_end) < 12
+
+),
+
+by_month as (
+
+    select
+        metric,
+        entity,
+        entity_type,
+        powertrain,
+        month,
+        {%- set columns = [] %}
+        {%- for role in ['reported', 'year_to_date', 'previous'] %}
+        {%- for column in ['units', 'units_qualifier', 'units_low', 'units_high', 'period_end', 'source_id', 'figure_ref'] %}
+        {%- do columns.append("max(case when role = '" ~ role ~ "' then " ~ column ~ " end) as " ~ role ~ "_" ~ column) %}
+        {%- endfor %}
+        {%- endfor %}
+        {{ columns | join(',\n        ') }}
+
+    from placed
+    group by metric, entity, entity_type, powertrain, month
+
+),
+
+derived as (
+
+    select
+        *,
+        year_to_date_units - previous_units as derived_units,
+        -- the qualifier that follows from the two: exact less exact is exact; with an approximate
+        -- one, approximate; 'at least' less exact is 'at least'; otherwise nothing follows (null)
+        case
+            when year_to_date_units_qualifier = 'exact' and previous_units_qualifier = 'exact' then 'exact'
+            when year_to_date_units_qualifier in ('exact', 'approx') and previous_units_qualifier in ('exact', 'approx') then 'approx'
+            when year_to_date_units_qualifier = 'at_least' and previous_units_qualifier = 'exact' then 'at_least'
+        end as derived_units_qualifier,
+        year_to_date_units_low - previous_units_high as derived_units_low,
+        year_to_date_units_high - previous_units_low as derived_units_high
+
+    from by_month
+
+)
+
+select * from derived
