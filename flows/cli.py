@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--target", choices=TARGETS, help="dbt target the models are built on (default: duckdb; spark needs '.[spark]' and Java)"
     )
+    run.add_argument("--verbose", action="store_true", help="also print Prefect's log lines: every task run and dbt node")
 
     serve = commands.add_parser(
         "serve", help="serve the flow as deployment outbound/daily on the Prefect API in PREFECT_API_URL, until stopped"
@@ -134,15 +135,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             # The warehouse works offline: no Prefect telemetry (its failures would clutter the log).
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
+            os.environ.setdefault("DO_NOT_TRACK", "1")  # nor the client's (Prefect 3.8 also prints a notice about it)
+            from flows.console import RunConsole
+            from flows.local_server import LocalServerStart
 
-            # Only what the user gave: the flow's own defaults apply to the rest.
-            given = {
-                name: value
-                for name, value in (("landing", args.landing), ("warehouse", args.warehouse), ("target", args.target))
-                if value is not None
-            }
-            summary = outbound(**given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests)
+            with RunConsole(_warehouse(args), args.verbose) as console:
+                server = LocalServerStart.begin(console.log_dir)  # None when a Prefect API is configured
+                from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
+
+                console.prefect(server.wait() if server else None)
+                # Only what the user gave: the flow's own defaults apply to the rest.
+                given = {
+                    name: value
+                    for name, value in (("landing", args.landing), ("warehouse", args.warehouse), ("target", args.target))
+                    if value is not None
+                }
+                summary = outbound(
+                    **given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests
+                )
             print(summary.render())
     except OutboundError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows import artifacts, dbt_results, engine, findings, freshness, manifest, quarantine, runlog
+from flows import artifacts, console, dbt_results, engine, findings, freshness, manifest, quarantine, runlog
 from flows.build import DbtBuild, NodeResult, check_target, dbt_build, preload_dbt
 from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError
 from flows.faults import pause_point
@@ -70,9 +71,10 @@ def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, target: s
         len(result.unchanged),
         len(result.removed),
         f"; rebuilding: {result.rebuild_reason}" if result.rebuild_reason else "",
+        extra=console.stage("plan"),
     )
     for skip in skipped:
-        logger.warning("%s", skip)
+        logger.warning("%s", skip, extra=console.SUMMARIZED)
     return result, skipped
 
 
@@ -129,6 +131,7 @@ def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
 @task(name="dbt-build", cache_policy=NO_CACHE)
 def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tests: bool) -> tuple[DbtBuild, Findings]:
     """Run dbt build on `target` (staging views, mart tables, data tests; each a task of its own), then read the findings."""
+    started = time.perf_counter()
     result = dbt_build(build, run_id, target, unit_tests)
     dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
     # One after the other: on 2 cores, a thread per node only adds contention (measured: 1.5 s
@@ -138,12 +141,12 @@ def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tes
     artifacts.post_dbt_results(result)
     result.raise_for_failures()
     logger = get_run_logger()
-    logger.info("dbt: %s", result)
+    logger.info("%s (%.1f s)", result, time.perf_counter() - started, extra=console.stage("dbt"))
     found = findings.read(build)
     if found:
-        logger.warning("%d data-quality finding(s): %s", len(found), found.counts_text())
+        logger.warning("%d data-quality finding(s): %s", len(found), found.counts_text(), extra=console.SUMMARIZED)
     for finding in found.first:
-        logger.warning("finding: %s", finding)
+        logger.warning("finding: %s", finding, extra=console.SUMMARIZED)
     artifacts.post_mart_rows(artifacts.mart_row_counts(build))
     artifacts.post_findings(found)
     return result, found
@@ -164,12 +167,15 @@ def report_dbt_node(node: NodeResult) -> str:
 @task(name="publish-warehouse", cache_policy=NO_CACHE)
 def publish_warehouse(build: Path, warehouse: Path, record: runlog.RunRecord) -> None:
     """Stamp the build, then swap it in for the published warehouse in one atomic rename."""
+    started = time.perf_counter()
     with engine.connect(build) as con:
         manifest.stamp(con, record.run_id, str(record.parameters["target"]))
         runlog.copy_into(con, warehouse, record)
         dbt_results.copy_into(con, warehouse)
     publish(build, warehouse)
-    get_run_logger().info("published %s", warehouse)
+    get_run_logger().info(
+        "%s, and its marts as Parquet (%.1f s)", warehouse, time.perf_counter() - started, extra=console.stage("publish")
+    )
 
 
 @task(name="check-freshness", cache_policy=NO_CACHE)
@@ -178,7 +184,7 @@ def check_freshness(warehouse: Path) -> list[freshness.Freshness]:
     found = freshness.check(warehouse)
     for feed in found:
         if feed.status in {"warn", "error"}:
-            get_run_logger().warning("stale feed: %s", feed)
+            get_run_logger().warning("stale feed: %s", feed, extra=console.SUMMARIZED)
     if found:
         artifacts.post_freshness(found)
     return found
@@ -236,7 +242,9 @@ def outbound(
     finally:
         lock.release()
     if summary.rows_rejected:
-        get_run_logger().warning("%d row(s) in quarantine%s", summary.rows_rejected, summary.first_rejections_text())
+        get_run_logger().warning(
+            "%d row(s) in quarantine%s", summary.rows_rejected, summary.first_rejections_text(), extra=console.SUMMARIZED
+        )
     return summary
 
 
@@ -258,6 +266,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         work, skipped = plan_ingestion(landing, warehouse, full_refresh, target)
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
     if not work.has_work(prune):
+        get_run_logger().info("nothing new: %s is unchanged", warehouse)
         return RunSummary.no_op(warehouse, work, skipped)
     preload_dbt(target)  # while the files load and validate
     known_feeds = {file.feed for file in work.to_load + work.unchanged} | {file.feed for file in work.removed if not prune}
@@ -269,16 +278,27 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         build = start_build(warehouse, record.run_id, work, prune)
     try:
         with record.stage("load"):
-            loads = {feed: load_feed(build, feed, [f for f in work.to_load if f.feed == feed], record.run_id) for feed in FEEDS}
-        with record.stage("validate"):
+            loads = _load_feeds(build, work, record.run_id)
+        with record.stage("validate"), console.progress("validate", total=len(FEEDS)) as advance:
             # In FEEDS order: the reference feeds' valid rows are what the other feeds are checked against.
-            validations = {feed: validate(build, feed, record.run_id) for feed in FEEDS}
+            validations = {}
+            for feed in FEEDS:
+                advance(0, description=f"validate {feed}")
+                validations[feed] = validate(build, feed, record.run_id)
+                advance()
             with engine.connect(build) as con:
                 manifest.count_rows(con)
                 rejected = quarantine.counts(con)
                 rejections = quarantine.rejections(con, limit=SHOWN_AT_MOST)
         record.rows_loaded = sum(v.rows_valid for v in validations.values())
         record.rows_rejected = sum(rejected.values())
+        get_run_logger().info(
+            "%d valid rows, %d rejected (%.1f s)",
+            record.rows_loaded,
+            record.rows_rejected,
+            record.stages["validate"]["seconds"],
+            extra=console.stage("validate"),
+        )
         feeds = _feed_summaries(loads, validations, rejected)
         with engine.connect(build, read_only=True) as con:
             artifacts.post_validation(feeds, artifacts.top_failed_rules(con))
@@ -306,6 +326,29 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         rows_rejected=record.rows_rejected,
         pruned=prune,
     )
+
+
+def _load_feeds(build: Path, work: Plan, run_id: str) -> dict[str, list[FileLoad]]:
+    """Load each feed's new and changed files (a task per feed), with a bar over the files."""
+    loads, started = {}, time.perf_counter()
+    with console.progress("load", total=len(work.to_load)) as advance:
+        for feed in FEEDS:
+            files = [f for f in work.to_load if f.feed == feed]
+            size = sum(f.size_bytes for f in files)
+            advance(0, description=f"load {feed} ({len(files)} file(s), {size / 1e6:,.1f} MB)")
+            loads[feed] = load_feed(build, feed, files, run_id)
+            advance(len(files))
+    read = sum(load.rows_loaded for feed_loads in loads.values() for load in feed_loads)
+    unreadable = sum(load.rows_rejected for feed_loads in loads.values() for load in feed_loads)
+    get_run_logger().info(
+        "%d file(s), %d rows read, %d unreadable (%.1f s)",
+        len(work.to_load),
+        read,
+        unreadable,
+        time.perf_counter() - started,
+        extra=console.stage("load"),
+    )
+    return loads
 
 
 def _feed_summaries(
