@@ -33,11 +33,11 @@ def test_each_stage_and_each_dbt_node_is_a_task(published, prefect_api):
     warehouse, _ = published
     stages = ["acquire-warehouse", "plan-ingestion", "prepare-build", "dbt-build", "publish-warehouse", "check-freshness"]
     # The server records task runs from the events a run sends, a moment after the run ends.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # on a machine shared with other test sessions, it can take a while
     while True:
         runs = prefect_api.task_runs(flow_run_id(warehouse))
         names = [run["name"] for run in runs]
-        states = {run["name"]: run["state"]["type"] for run in runs}
+        states = {run["name"]: (run["state"] or {}).get("type") for run in runs}  # no state yet: None
         if len(runs) >= 18 + 165 and set(states.values()) == {"COMPLETED"} or time.monotonic() > deadline:
             break
         time.sleep(1)
