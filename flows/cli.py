@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     serve.add_argument("--strict", action="store_true", help="runs fail, publishing nothing, if any row breaks a rule")
     serve.add_argument("--full-refresh", action="store_true", help="runs rebuild the warehouse from the landing files alone")
+    serve.add_argument("--prune", action="store_true", help="runs drop the rows of files that are gone from the landing directory")
+    serve.add_argument("--unit-tests", action="store_true", help="runs also run dbt's unit tests in the build")
     serve.add_argument("--target", choices=TARGETS, default="duckdb", help="dbt target the runs build on (default: duckdb)")
 
     status = commands.add_parser("status", help="print the ingestion manifest and the last runs")
@@ -131,7 +133,17 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             from flows.serve import serve
 
-            serve(args.cron, args.landing, str(_warehouse(args)), args.strict, args.full_refresh, args.timezone, args.target)
+            serve(
+                args.cron,
+                args.landing,
+                str(_warehouse(args)),
+                args.strict,
+                args.full_refresh,
+                args.timezone,
+                args.target,
+                prune=args.prune,
+                unit_tests=args.unit_tests,
+            )
         else:
             # The warehouse works offline: no Prefect telemetry (its failures would clutter the log).
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

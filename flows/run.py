@@ -19,6 +19,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Completed
 
 from flows import artifacts, console, dbt_results, engine, findings, freshness, manifest, quarantine, runlog
 from flows.build import DbtBuild, NodeResult, check_target, dbt_build, preload_dbt
@@ -245,7 +246,8 @@ def outbound(
         get_run_logger().warning(
             "%d row(s) in quarantine%s", summary.rows_rejected, summary.first_rejections_text(), extra=console.SUMMARIZED
         )
-    return summary
+    # The run's state message in the UI says what it did (a run with nothing new says so).
+    return Completed(message=summary.headline(), data=summary)
 
 
 def _trigger() -> str:

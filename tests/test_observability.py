@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -69,6 +70,10 @@ def test_run_posts_artifacts(published, prefect_api):
     assert f"| marts.brand_mix | {brand_mix_rows} |" in artifacts["outbound-mart-rows"]["data"]
     findings = artifacts["outbound-findings"]["data"]
     assert "Data-quality findings (2)" in findings and "implied_prior_contradiction" in findings
+    # Readable in a 1400-pixel window: no word a table cannot wrap (dbt's long test names are
+    # shortened), and each finding's details in full, as a list item rather than a table cell.
+    assert max(len(word) for word in re.split(r"[\s|]+", dbt)) <= 60
+    assert "a period that contains it (sources: chery_1_2m_exports)." in findings and "| details |" not in findings
     assert "| sales |" in artifacts["outbound-freshness"]["data"]
 
 
