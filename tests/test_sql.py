@@ -219,6 +219,7 @@ def test_no_statement_can_change_or_leak_anything(published, tmp_path):
     assert list(tmp_path.iterdir()) == []
     assert sha256(warehouse) == before
     assert sorted(path.name for path in warehouse.parent.iterdir() if not path.name.startswith(".outbound.parquet-")) == [
+        "logs",  # the run's log file
         "outbound.dbt_results.jsonl",
         "outbound.duckdb",
         "outbound.parquet",
