@@ -263,7 +263,8 @@ def _supervise(home: Path, log: Path) -> int:
         for _ in range(3):  # a port found free can be taken before the server binds it: another one
             port = free_port()
             url = f"http://127.0.0.1:{port}/api"
-            print(f"--- outbound: prefect server start on {url} (pid {os.getpid()}), {time.strftime('%Y-%m-%d %H:%M:%S %z')}", file=output, flush=True)
+            when = time.strftime("%Y-%m-%d %H:%M:%S %z")
+            print(f"--- outbound: prefect server start on {url} (pid {os.getpid()}), {when}", file=output, flush=True)
             server = subprocess.Popen(
                 [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                 env=env | {"PREFECT_UI_API_URL": url},
