@@ -30,16 +30,33 @@ venv: $(STAMP)
 
 spark: $(SPARK_STAMP)
 
-# The environment is rebuilt when the pinned set or the package metadata changes.
+# The environment is rebuilt when the pinned set or the package metadata changes. It says what it
+# does and how long that takes; pip's output goes to $(VENV)/install.log, whose end is shown if it fails.
+INSTALL_LOG := $(VENV)/install.log
+define pip_install
+	start=$$(date +%s); \
+	if ! $(BIN)/python -m pip install --progress-bar off $(1) >> $(INSTALL_LOG) 2>&1; then \
+		echo "error: installing $(2) failed (pip's output is in $(INSTALL_LOG)); its last lines:" >&2; \
+		tail -n 15 $(INSTALL_LOG) | sed 's/^/    /' >&2; \
+		exit 1; \
+	fi; \
+	echo "make: $(2) installed in $$(( $$(date +%s) - start )) s"
+endef
+
 $(STAMP): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Outbound needs Python >= 3.11, found " + sys.version.split()[0]'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -qq --requirement requirements.lock
-	$(BIN)/python -m pip install -qq --no-deps --editable .
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Outbound needs Python >= 3.11, found " + sys.version.split()[0]' 2>/dev/null \
+		|| { echo "error: Outbound needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1 | head -n 1). Give another: make PYTHON=python3.12" >&2; exit 1; }
+	@echo "make: installing Outbound's pinned dependencies ($$(grep -c '==' requirements.lock) packages from requirements.lock, about 850 MB) into $(VENV)/"
+	@echo "      the first time this takes 2 to 5 minutes, depending on the network; only when the pins change after that"
+	@$(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv $(VENV)' failed (on Debian or Ubuntu: apt install python3-venv)" >&2; exit 1; }
+	@: > $(INSTALL_LOG)
+	@$(call pip_install,--requirement requirements.lock,the pinned dependencies)
+	@$(call pip_install,--no-deps --editable .,outbound (editable))
 	@touch $@
 
 $(SPARK_STAMP): $(STAMP) requirements-spark.lock
-	$(BIN)/python -m pip install -qq --requirement requirements-spark.lock
+	@echo "make: installing the Spark extra (dbt-spark and pyspark, a large download: requirements-spark.lock) into $(VENV)/"
+	@$(call pip_install,--requirement requirements-spark.lock,the Spark extra)
 	@touch $@
 
 # Re-resolve the pinned sets from pyproject.toml's ranges (needs the package index): requirements.lock,

@@ -159,6 +159,8 @@ def seeds(work: Path, env: dict[str, str], server_url: str | None, target: str) 
     modes = [("ephemeral", None)] + ([("server", server_url)] if server_url else [])
     for mode, url in modes:
         mode_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"} | ({"PREFECT_API_URL": url} if url else {})
+        if url is None:  # Prefect's own temporary server, not the local one `outbound run` starts without an API
+            mode_env["OUTBOUND_PREFECT_SERVER"] = "ephemeral"
         empty = [measure.run([PYTHON, "-m", "benchmarks.empty_flow"], env=mode_env, cwd=REPO).seconds for _ in range(3)]
         full, no_op = [], []
         for attempt in range(3):

@@ -18,6 +18,19 @@ from flows.freshness import Freshness
 from flows.quarantine import TABLE as QUARANTINE
 from flows.summary import FeedSummary
 
+# Longest dbt node name shown in the artifact's table: a test's generated name can run to 200
+# characters without a space, which no table can wrap, so it would push the other columns out of a
+# 1400-pixel window. The full names are in ops.dbt_results and in the run's task runs.
+NODE_NAME_CHARS = 60
+
+
+def short_name(name: str, limit: int = NODE_NAME_CHARS) -> str:
+    """`name` if short enough, else its start and end around an ellipsis (both ends tell tests apart)."""
+    if len(name) <= limit:
+        return name
+    tail = limit // 3
+    return f"{name[: limit - tail - 1]}…{name[-tail:]}"
+
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     def cell(value: object) -> str:
@@ -74,7 +87,7 @@ def post_dbt_results(build: DbtBuild) -> None:
     nodes = markdown_table(
         ["node", "type", "status", "seconds", "rows", "message"],
         (
-            (node.name, node.resource_type, node.status, f"{node.execution_seconds:.2f}", node.rows_affected, node.message)
+            (short_name(node.name), node.resource_type, node.status, f"{node.execution_seconds:.2f}", node.rows_affected, node.message)
             for node in sorted(build.nodes, key=lambda node: (node.resource_type, node.name))
         ),
     )
@@ -104,14 +117,16 @@ def post_mart_rows(counts: list[tuple[str, int]]) -> None:
 
 def post_findings(findings: Findings) -> None:
     counts = markdown_table(["severity", "check", "findings"], findings.by_check)
-    table = markdown_table(
-        ["severity", "check", "entity", "details"], ((f.severity, f.check_name, f.entity, f.details) for f in findings.first)
+    # A list, not a table: a finding's details are a long sentence, which a table cell would cut.
+    listed = "\n".join(
+        f"{number}. **{f.severity}** `{f.check_name}`, {f.entity}: {f.details}".replace("\n", " ")
+        for number, f in enumerate(findings.first, start=1)
     )
     shown = f"\n\nThe first {len(findings.first)} (all are in marts.data_quality_findings):" if findings.total > len(findings.first) else ""
     create_markdown_artifact(
         key="outbound-findings",
         markdown=f"## Data-quality findings ({findings.total})\n\n"
-        + (f"{counts}{shown}\n\n{table}" if findings else "None: the sources agree with each other."),
+        + (f"{counts}{shown}\n\n{listed}" if findings else "None: the sources agree with each other."),
         description="Where the sources contradict each other (marts.data_quality_findings).",
     )
 

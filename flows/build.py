@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows import console
 from flows.errors import BuildError
 from flows.faults import pause_point
 from flows.lock import lock_folder
@@ -169,7 +170,8 @@ def dbt_build(database: Path, run_id: str, target: str = "duckdb", unit_tests: b
         with linked_build(database) as dbt_database:
             os.environ[DATABASE_ENV] = str(dbt_database)
             try:
-                result = dbtRunner(callbacks=[_pause_after_first_node]).invoke(args)
+                with console.progress("dbt build") as advance:
+                    result = dbtRunner(callbacks=[_pause_after_first_node, _counting_nodes(advance)]).invoke(args)
             finally:
                 close_dbt_connection()
     finally:
@@ -275,6 +277,19 @@ def _node_result(node_result) -> NodeResult:
         failures=node_result.failures,
         message=node_result.message,
     )
+
+
+def _counting_nodes(advance):
+    """A dbt callback that moves the console's bar on as nodes finish (dbt's start lines say how many)."""
+
+    def count(event) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and event.data.index == 1:
+            advance(0, total=event.data.total)
+        elif name == "NodeFinished":
+            advance()
+
+    return count
 
 
 def _pause_after_first_node(event) -> None:

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--target", choices=TARGETS, help="dbt target the models are built on (default: duckdb; spark needs '.[spark]' and Java)"
     )
+    run.add_argument("--verbose", action="store_true", help="also print Prefect's log lines: every task run and dbt node")
 
     serve = commands.add_parser(
         "serve", help="serve the flow as deployment outbound/daily on the Prefect API in PREFECT_API_URL, until stopped"
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     serve.add_argument("--strict", action="store_true", help="runs fail, publishing nothing, if any row breaks a rule")
     serve.add_argument("--full-refresh", action="store_true", help="runs rebuild the warehouse from the landing files alone")
+    serve.add_argument("--prune", action="store_true", help="runs drop the rows of files that are gone from the landing directory")
+    serve.add_argument("--unit-tests", action="store_true", help="runs also run dbt's unit tests in the build")
     serve.add_argument("--target", choices=TARGETS, default="duckdb", help="dbt target the runs build on (default: duckdb)")
 
     status = commands.add_parser("status", help="print the ingestion manifest and the last runs")
@@ -59,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     rejects.add_argument("--feed", help="only this feed (sales, exports, plant_launches, ...)")
     rejects.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
     explain = commands.add_parser("explain", help="show the figures and sources behind chosen rows of a mart")
-    explain.add_argument("mart", help="brand_mix, growth_rates, monthly_figures, localization_timeline, localization_summary, data_quality_findings")
+    explain.add_argument(
+        "mart", help="brand_mix, growth_rates, monthly_figures, localization_timeline, localization_summary, data_quality_findings"
+    )
     explain.add_argument("--where", metavar="SQL", help="""a SQL condition choosing the rows, e.g. "segment = 'Chery'" """)
     explain.add_argument("--limit", type=int, default=20, metavar="N", help="at most this many rows (default: 20)")
     explain.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
@@ -134,25 +139,43 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             from flows.serve import serve
 
-            serve(args.cron, args.landing, str(_warehouse(args)), args.strict, args.full_refresh, args.timezone, args.target)
+            serve(
+                args.cron,
+                args.landing,
+                str(_warehouse(args)),
+                args.strict,
+                args.full_refresh,
+                args.timezone,
+                args.target,
+                prune=args.prune,
+                unit_tests=args.unit_tests,
+            )
         else:
             # The warehouse works offline: no Prefect telemetry (its failures would clutter the log).
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
-
-            # Only what the user gave: the flow's own defaults apply to the rest.
-            given = {
-                name: value
-                for name, value in (("landing", args.landing), ("warehouse", args.warehouse), ("target", args.target))
-                if value is not None
-            }
+            os.environ.setdefault("DO_NOT_TRACK", "1")  # nor the client's (Prefect 3.8 also prints a notice about it)
+            from flows.console import RunConsole
             from flows.interrupts import raise_terminated
+            from flows.local_server import LocalServerStart
 
             signal.signal(signal.SIGTERM, raise_terminated)  # SIGTERM ends the run as Ctrl-C does, with one line
             try:
-                summary = outbound(**given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests)
+                with RunConsole(_warehouse(args), args.verbose) as console:
+                    server = LocalServerStart.begin(console.log_dir)  # None when a Prefect API is configured
+                    from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
+
+                    console.prefect(server.wait() if server else None)
+                    # Only what the user gave: the flow's own defaults apply to the rest.
+                    given = {
+                        name: value
+                        for name, value in (("landing", args.landing), ("warehouse", args.warehouse), ("target", args.target))
+                        if value is not None
+                    }
+                    summary = outbound(
+                        **given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests
+                    )
             except BaseException as error:
-                if isinstance(error, Exception) or isinstance(error, SystemExit):
+                if isinstance(error, Exception | SystemExit):
                     raise
                 return _interrupted(error)
             print(summary.render())

@@ -13,15 +13,17 @@ from pathlib import Path
 import duckdb
 
 from flows.errors import OutboundError
-from flows.sql import connect
+from flows.reading import reading
 
 # Columns a person reads as the row's identity and numbers; the lineage lists are shown as figures.
 _HIDDEN = {"source_ids", "figure_refs", "run_id"}
 
 
 def explain(warehouse: Path, mart: str, where: str | None = None, limit: int = 20) -> str:
+    if limit < 1:
+        raise OutboundError(f"--limit {limit}: give how many rows to show, 1 or more")
     # The sandbox of `outbound sql` (read-only, no files or extensions, settings locked): --where is the user's SQL.
-    with connect(warehouse) as con:
+    with reading(warehouse) as con:
         marts = [
             name for (name,) in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()
         ]
@@ -49,7 +51,7 @@ def explain(warehouse: Path, mart: str, where: str | None = None, limit: int = 2
         return f"no row of marts.{mart} matches {condition}"
     lines = []
     for number, row in enumerate(rows[:limit], start=1):
-        values = ", ".join(f"{name}={_show(value)}" for name, value in zip(shown, row[:-1], strict=True) if value is not None)
+        values = ", ".join(f"{name}={_show(name, value)}" for name, value in zip(shown, row[:-1], strict=True) if value is not None)
         lines.append(f"{number}. {values}")
         lines.append(f"   computed from {len(row[-1])} figure(s):")
         for ref in row[-1]:
@@ -104,7 +106,14 @@ def _figures(con: duckdb.DuckDBPyConnection, refs: list[str]) -> dict[str, list[
     return described
 
 
-def _show(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+def _show(name: str, value: object) -> str:
+    """A value as people write it: 1,045,850 units, a 60.2% share, +14.7% growth; never 1.04585e+06."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if name.startswith("share"):  # a fraction of one
+        return f"{100 * value:.1f}%"
+    if name.endswith("_pct"):  # already in percent
+        return f"{value:+,.1f}%"
+    if isinstance(value, int) or name.endswith("units") or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"

@@ -24,9 +24,7 @@ def steps_table(feed: str) -> str:
 def record_units_steps(con: duckdb.DuckDBPyConnection, feed: str) -> int:
     """(Re)write raw.<feed>_units_steps from the valid approx rows of raw.<feed>; the number of rows."""
     table = steps_table(feed)
-    rows = con.execute(
-        f"select _file, _line, units, quote from raw.{feed} where units_qualifier = 'approx' and units is not null"
-    ).df()
+    rows = con.execute(f"select _file, _line, units, quote from raw.{feed} where units_qualifier = 'approx' and units is not null").df()
     steps = pd.DataFrame(
         {
             "_file": rows["_file"].astype(str),

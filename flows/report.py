@@ -129,13 +129,42 @@ def _render(warehouse: Path, con: duckdb.DuckDBPyConnection) -> str:
     return template.render(
         header=_header(warehouse, con),
         charts=charts,
-        growth_without_rate=sum(1 for row in growth if not _has_rate(row)),
         monthly_series_total=len({_series(row) for row in monthly}),
         monthly_series_drawn=len(monthly_series),
+        captions=_captions(brand_mix, growth, timeline),
         findings=[{**row, "period": _period(row["period_start"], row["period_end"])} for row in findings],
         # plotly's own bundle, inlined as its to_html(include_plotlyjs=True) does, once for all the charts.
         plotlyjs=Markup(plotly.offline.get_plotlyjs()),
     )
+
+
+def _captions(brand_mix: list[dict[str, Any]], growth: list[dict[str, Any]], timeline: list[dict[str, Any]]) -> dict[str, str]:
+    """What each chart draws, and only that: a colour or a kind of mark is explained only if it is on the chart."""
+    mix = ["Each bar is one group's units in one period, split one way; the parts of a bar add up to 100%."]
+    if any(row["segment"] in _REMAINDER for row in brand_mix):
+        mix.append("Grey is the part of the group's units that the sources do not assign to a brand.")
+    if any(row["share_of_group"] < SMALL_SEGMENT for row in brand_mix):
+        mix.append("A part too narrow to label has its share in the legend.")
+    rates = []
+    if any(row["reported_yoy_pct"] is not None for row in growth):
+        rates.append("Blue: the year-on-year rate a source states.")
+    if any(row["computed_yoy_pct"] is not None and row["comparable_periods"] is True for row in growth):
+        rates.append("Green: a rate computed from two reported figures for the same period a year apart.")
+    if any(row["computed_yoy_pct"] is not None and row["comparable_periods"] is not True for row in growth):
+        rates.append(
+            "Grey hatched: computed from two figures whose periods differ (e.g. 11 months against a full year), "
+            "so it is not a growth rate and must not be compared with the others."
+        )
+    without = sum(1 for row in growth if not _has_rate(row))
+    if without:
+        rates.append(f"{without} row{'' if without == 1 else 's'} without any rate {'is' if without == 1 else 'are'} not drawn.")
+    plants = ["One line per group and country: from its first to its latest reported milestone."]
+    precisions = {row.get("date_precision") for row in timeline}
+    if "month" in precisions:
+        plants.append("Dates known only to the month are drawn on the month's first day (hover says so).")
+    if "year" in precisions:
+        plants.append("Dates known only to the year are drawn on its first day (hover says so).")
+    return {"brand_mix": " ".join(mix), "growth": " ".join(rates), "timeline": " ".join(plants)}
 
 
 def _header(warehouse: Path, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -185,6 +214,11 @@ def _layout(figure: go.Figure, title: str, height: int) -> go.Figure:
     return figure
 
 
+# Below this share of a bar, a part's label does not fit inside it (plotly hides it): the legend
+# gives the share instead.
+SMALL_SEGMENT = 0.08
+
+
 def _brand_mix_figure(rows: list[dict[str, Any]]) -> go.Figure:
     """One stacked bar per group, period and split (brand, powertrain, channel), in shares of the group's units."""
     rows = sorted(rows, key=lambda r: (r["group_name"], r["period_start"] or date.min, _rank(_DIMENSIONS, r["mix_dimension"])))
@@ -208,8 +242,10 @@ def _brand_mix_figure(rows: list[dict[str, Any]]) -> go.Figure:
     for dimension, segment in segments:
         mine = [row for row in rows if (row["mix_dimension"], row["segment"]) == (dimension, segment)]
         shown = escape(segment)  # plotly reads labels as a little HTML
+        # A part too narrow for its label inside the bar has its share in the legend instead.
+        small = any(r["share_of_group"] < SMALL_SEGMENT for r in mine)
         figure.add_bar(
-            name=shown,
+            name=f"{shown} ({', '.join(format(r['share_of_group'], '.1%') for r in mine)})" if small else shown,
             orientation="h",
             y=[bar_of[(r["group_name"], r["period_start"], r["period_end"], r["mix_dimension"])] for r in mine],
             x=[r["share_of_group"] for r in mine],
@@ -399,7 +435,18 @@ def _timeline_figure(rows: list[dict[str, Any]]) -> go.Figure:
         )
     labels = [f"<b>{escape(group)}</b> · {escape(country)}" + (f" ({escape(site)})" if site else "") for group, country, site in lines]
     figure.update_layout(legend={"title_text": "Milestone"}, hovermode="closest")
-    figure.update_xaxes(title_text="Milestone date", type="date", showgrid=True, dtick="M12", tickformat="%Y")
+    # The axis spans the milestones (a month's margin each side, for the markers), ticked by year,
+    # or by quarter when they span less than two years.
+    earliest, latest = min(row["milestone_date"] for row in rows), max(row["milestone_date"] for row in rows)
+    short = (latest - earliest).days < 730
+    figure.update_xaxes(
+        title_text="Milestone date",
+        type="date",
+        showgrid=True,
+        range=[earliest - timedelta(days=31), latest + timedelta(days=31)],
+        dtick="M3" if short else "M12",
+        tickformat="%b %Y" if short else "%Y",
+    )
     figure.update_yaxes(tickvals=list(range(len(lines))), ticktext=labels, range=[len(lines) - 0.5, -0.5], showgrid=True, zeroline=False)
     return _layout(figure, "Plant milestones of each group, by country", 160 + 36 * len(lines))
 
@@ -520,14 +567,8 @@ _TEMPLATE = """<!DOCTYPE html>
 </section>
 {% endmacro %}
 
-{{ chart_section(charts.brand_mix, "Brand mix", "brand_mix",
-   "Each bar is one group's units in one period, split one way; the parts of a bar add up to 100%. "
-   ~ "Grey is the part of the group's units that the sources do not assign to a brand.") }}
-{{ chart_section(charts.growth, "Growth rates", "growth_rates",
-   "Blue: the year-on-year rate a source states. Green: a rate computed from two reported figures for the same "
-   ~ "period a year apart. Grey hatched: computed from two figures whose periods differ (e.g. 11 months against a "
-   ~ "full year), so it is not a growth rate and must not be compared with the others. "
-   ~ (growth_without_rate ~ " rows without any rate are not drawn." if growth_without_rate else "")) }}
+{{ chart_section(charts.brand_mix, "Brand mix", "brand_mix", captions.brand_mix) }}
+{{ chart_section(charts.growth, "Growth rates", "growth_rates", captions.growth) }}
 <section id="section-monthly-figures">
 <h2>Monthly figures</h2>
 {% if charts.monthly.html %}{{ charts.monthly.html }}
@@ -542,9 +583,7 @@ largest of {{ monthly_series_total }} series are drawn.{% endif %}</p>
 figures of one year end in consecutive months (<code>marts.monthly_figures</code> is empty), so there is no monthly chart.</p>
 {% endif %}
 </section>
-{{ chart_section(charts.timeline, "Localization timeline", "localization_timeline",
-   "One line per group and country: from its first to its latest reported milestone. Dates known only to the month "
-   ~ "are drawn on the month's first day (hover says so).") }}
+{{ chart_section(charts.timeline, "Localization timeline", "localization_timeline", captions.timeline) }}
 
 <section id="section-findings">
 <h2>Data-quality findings</h2>

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import uuid
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Completed
 
-from flows import artifacts, dbt_results, engine, findings, freshness, interrupts, manifest, parquet, quarantine, runlog
+from flows import artifacts, console, dbt_results, engine, findings, freshness, interrupts, manifest, parquet, quarantine, runlog
 from flows.build import DbtBuild, NodeResult, check_target, dbt_build, preload_dbt
 from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError, storage_errors
 from flows.faults import pause_point
@@ -27,11 +29,11 @@ from flows.findings import SHOWN_AT_MOST, Findings
 from flows.load import FileLoad, SkippedFile, create_tables, forget_file, landing_files, load_file, rename_file
 from flows.lock import WarehouseLock, remove_stale_builds
 from flows.manifest import LandingFile, Plan
+from flows.precision import FIGURE_FEEDS, record_units_steps
 from flows.publish import discard_build, prepare_build, publish
 from flows.published import set_aside_stray_log
 from flows.retries import TRANSIENT_RETRIES
 from flows.summary import FeedSummary, RunSummary, first_rejections_text
-from flows.precision import FIGURE_FEEDS, record_units_steps
 from flows.validate import FeedValidation, validate_feed
 from schemas import FEEDS
 
@@ -82,9 +84,10 @@ def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, target: s
         len(result.unchanged),
         len(result.removed),
         f"; rebuilding: {result.rebuild_reason}" if result.rebuild_reason else "",
+        extra=console.stage("plan"),
     )
     for skip in skipped:
-        logger.warning("%s", skip)
+        logger.warning("%s", skip, extra=console.SUMMARIZED)
     return result, skipped
 
 
@@ -146,6 +149,7 @@ def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
 @task(name="dbt-build", cache_policy=NO_CACHE)
 def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tests: bool) -> tuple[DbtBuild, Findings]:
     """Run dbt build on `target` (staging views, mart tables, data tests; each a task of its own), then read the findings."""
+    started = time.perf_counter()
     result = dbt_build(build, run_id, target, unit_tests)
     dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
     # One after the other: on 2 cores, a thread per node only adds contention (measured: 1.5 s
@@ -155,12 +159,12 @@ def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tes
     artifacts.post_dbt_results(result)
     result.raise_for_failures()
     logger = get_run_logger()
-    logger.info("dbt: %s", result)
+    logger.info("%s (%.1f s)", result, time.perf_counter() - started, extra=console.stage("dbt"))
     found = findings.read(build)
     if found:
-        logger.warning("%d data-quality finding(s): %s", len(found), found.counts_text())
+        logger.warning("%d data-quality finding(s): %s", len(found), found.counts_text(), extra=console.SUMMARIZED)
     for finding in found.first:
-        logger.warning("finding: %s", finding)
+        logger.warning("finding: %s", finding, extra=console.SUMMARIZED)
     artifacts.post_mart_rows(artifacts.mart_row_counts(build))
     artifacts.post_findings(found)
     return result, found
@@ -184,20 +188,23 @@ def publish_warehouse(build: Path, warehouse: Path, record: runlog.RunRecord) ->
 
     Retried while a client holds the published file read-write: it is never replaced under one.
     """
+    started = time.perf_counter()
     with engine.connect(build) as con:
         manifest.stamp(con, record.run_id, str(record.parameters["target"]))
         runlog.copy_into(con, warehouse, record)
         dbt_results.copy_into(con, warehouse)
     for note in publish(build, warehouse):
         get_run_logger().warning("%s", note)
-    get_run_logger().info("published %s", warehouse)
+    get_run_logger().info("%s, and its marts as Parquet (%.1f s)", warehouse, time.perf_counter() - started, extra=console.stage("publish"))
 
 
 @task(name="align-parquet", cache_policy=NO_CACHE)
 def align_parquet(warehouse: Path, run_id: str) -> None:
     """Swap in the published warehouse's Parquet set: the link led to an older publish's."""
     parquet.align(warehouse, run_id)
-    get_run_logger().warning("%s led to an older publish (a run was killed while publishing): now to the warehouse's", parquet.parquet_link(warehouse))
+    get_run_logger().warning(
+        "%s led to an older publish (a run was killed while publishing): now to the warehouse's", parquet.parquet_link(warehouse)
+    )
 
 
 @task(name="check-freshness", cache_policy=NO_CACHE)
@@ -206,7 +213,7 @@ def check_freshness(warehouse: Path) -> list[freshness.Freshness]:
     found = freshness.check(warehouse)
     for feed in found:
         if feed.status in {"warn", "error"}:
-            get_run_logger().warning("stale feed: %s", feed)
+            get_run_logger().warning("stale feed: %s", feed, extra=console.SUMMARIZED)
     if found:
         artifacts.post_freshness(found)
     return found
@@ -265,8 +272,11 @@ def outbound(
         finally:
             lock.release()
     if summary.rows_rejected:
-        get_run_logger().warning("%d row(s) in quarantine%s", summary.rows_rejected, summary.first_rejections_text())
-    return summary
+        get_run_logger().warning(
+            "%d row(s) in quarantine%s", summary.rows_rejected, summary.first_rejections_text(), extra=console.SUMMARIZED
+        )
+    # The run's state message in the UI says what it did (a run with nothing new says so).
+    return Completed(message=summary.headline(), data=summary)
 
 
 def _record_end(warehouse: Path, record: runlog.RunRecord, error: BaseException) -> None:
@@ -307,6 +317,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
     if work.rebuild_reason is None and parquet.is_apart(warehouse, work.published_run_id):
         align_parquet(warehouse, work.published_run_id)
     if not work.has_work(prune):
+        get_run_logger().info("nothing new: %s is unchanged", warehouse)
         return RunSummary.no_op(warehouse, work, skipped)
     preload_dbt(target)  # while the files load and validate
     known_feeds = {file.feed for file in work.to_load + work.unchanged + [after for _, after in work.renamed]}
@@ -319,16 +330,27 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         build = start_build(warehouse, record.run_id, work, prune)
     try:
         with record.stage("load"):
-            loads = {feed: load_feed(build, feed, [f for f in work.to_load if f.feed == feed], record.run_id) for feed in FEEDS}
-        with record.stage("validate"):
+            loads = _load_feeds(build, work, record.run_id)
+        with record.stage("validate"), console.progress("validate", total=len(FEEDS)) as advance:
             # In FEEDS order: the reference feeds' valid rows are what the other feeds are checked against.
-            validations = {feed: validate(build, feed, record.run_id) for feed in FEEDS}
+            validations = {}
+            for feed in FEEDS:
+                advance(0, description=f"validate {feed}")
+                validations[feed] = validate(build, feed, record.run_id)
+                advance()
             with engine.connect(build) as con:
                 manifest.count_rows(con)
                 rejected = quarantine.counts(con)
                 rejections = quarantine.rejections(con, limit=SHOWN_AT_MOST)
         record.rows_loaded = sum(v.rows_valid for v in validations.values())
         record.rows_rejected = sum(rejected.values())
+        get_run_logger().info(
+            "%d valid rows, %d rejected (%.1f s)",
+            record.rows_loaded,
+            record.rows_rejected,
+            record.stages["validate"]["seconds"],
+            extra=console.stage("validate"),
+        )
         feeds = _feed_summaries(loads, validations, rejected)
         with engine.connect(build, read_only=True) as con:
             artifacts.post_validation(feeds, artifacts.top_failed_rules(con))
@@ -356,6 +378,29 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
         rows_rejected=record.rows_rejected,
         pruned=prune,
     )
+
+
+def _load_feeds(build: Path, work: Plan, run_id: str) -> dict[str, list[FileLoad]]:
+    """Load each feed's new and changed files (a task per feed), with a bar over the files."""
+    loads, started = {}, time.perf_counter()
+    with console.progress("load", total=len(work.to_load)) as advance:
+        for feed in FEEDS:
+            files = [f for f in work.to_load if f.feed == feed]
+            size = sum(f.size_bytes for f in files)
+            advance(0, description=f"load {feed} ({len(files)} file(s), {size / 1e6:,.1f} MB)")
+            loads[feed] = load_feed(build, feed, files, run_id)
+            advance(len(files))
+    read = sum(load.rows_loaded for feed_loads in loads.values() for load in feed_loads)
+    unreadable = sum(load.rows_rejected for feed_loads in loads.values() for load in feed_loads)
+    get_run_logger().info(
+        "%d file(s), %d rows read, %d unreadable (%.1f s)",
+        len(work.to_load),
+        read,
+        unreadable,
+        time.perf_counter() - started,
+        extra=console.stage("load"),
+    )
+    return loads
 
 
 def _feed_summaries(

@@ -21,7 +21,17 @@ def api_url() -> str | None:
     return PREFECT_API_URL.value()
 
 
-def serve(cron: str, landing: str, warehouse: str, strict: bool, full_refresh: bool, timezone: str = "UTC", target: str = "duckdb") -> None:
+def serve(
+    cron: str,
+    landing: str,
+    warehouse: str,
+    strict: bool,
+    full_refresh: bool,
+    timezone: str = "UTC",
+    target: str = "duckdb",
+    prune: bool = False,
+    unit_tests: bool = False,
+) -> None:
     """Create or update `outbound/daily` with these parameters and schedule, then run its runs until stopped."""
     if not api_url():
         raise OutboundError(
@@ -41,9 +51,9 @@ def serve(cron: str, landing: str, warehouse: str, strict: bool, full_refresh: b
         "warehouse": str(Path(warehouse).resolve()),
         "strict": strict,
         "full_refresh": full_refresh,
-        "prune": False,
+        "prune": prune,
         "target": target,
-        "unit_tests": False,
+        "unit_tests": unit_tests,
     }
     outbound.serve(
         name=DEPLOYMENT,

@@ -18,6 +18,7 @@ import math
 import re
 import shutil
 import sys
+import textwrap
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -332,15 +333,31 @@ class Prompt:
         if name == ".help":
             print(HELP)
         elif name == ".tables":
-            self._run(_TABLES)
+            self._listing(_TABLES)
         elif name == ".columns" and argument:
-            self._run(_COLUMNS, {"name": argument})
+            self._listing(_COLUMNS, {"name": argument})
         elif name == ".format" and argument in FORMATS:
             self.format = argument
         else:
             self.failed = True
             print(f"error: unknown command {line!r}; .help lists the commands", file=sys.stderr)
         return True
+
+    def _listing(self, text: str, params: dict | None = None) -> None:
+        """`.tables` and `.columns`: as a table, the descriptions wrapped between words to the
+        terminal's width (DuckDB's boxes cut them mid-word); in the other formats, as any result."""
+        if self.format != "table":
+            self._run(text, params)
+            return
+        try:
+            relation = self.con.sql(text, params=params)
+            headers, rows = relation.columns, relation.fetchall()
+        except duckdb.Error as error:
+            self.failed = True
+            print(f"error: {error}", file=sys.stderr)
+            return
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 120
+        print(listing(headers, rows, width), flush=True)
 
     def _banner(self) -> str:
         try:
@@ -349,6 +366,22 @@ class Prompt:
         except (duckdb.Error, ValueError):
             published = ""
         return f"outbound sql: {self.warehouse} (read-only{published})\nType .help for help, .quit to leave."
+
+
+def listing(headers: list[str], rows: list[tuple], width: int) -> str:
+    """Rows whose last column is prose: the other columns aligned, the prose wrapped at word
+    boundaries in the width left (at least 30 characters), its later lines under its first."""
+    cells = [[_text(value, null="") for value in row] for row in rows]
+    widths = [max(len(row[i]) for row in [headers, *cells]) for i in range(len(headers) - 1)]
+    indent = sum(widths) + 2 * len(widths)
+    wrap = textwrap.TextWrapper(width=max(width - indent, 30), break_long_words=False, break_on_hyphens=False)
+    lines = []
+    for row in [headers, *cells]:
+        lead = "".join(cell.ljust(column_width + 2) for cell, column_width in zip(row, widths, strict=False))
+        prose = wrap.wrap(row[-1]) or [""]
+        lines.append((lead + prose[0]).rstrip())
+        lines += [" " * indent + more for more in prose[1:]]
+    return "\n".join(lines)
 
 
 def _load_history(path: Path) -> Callable[[], None] | None:

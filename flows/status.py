@@ -7,14 +7,11 @@ from pathlib import Path
 import duckdb
 
 from flows import runlog
+from flows.errors import OutboundError
 from flows.lock import warehouse_is_busy
 from flows.manifest import TABLE as MANIFEST
-from flows.published import open_read_only
 from flows.quarantine import TABLE as QUARANTINE
-
-
-def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    return open_read_only(warehouse)
+from flows.reading import reading
 
 
 def _table(rows: list[tuple], headers: list[str]) -> str:
@@ -29,11 +26,16 @@ def _second(moment: object) -> str | None:
 
 def status(warehouse: Path, runs: int = 10) -> str:
     """The manifest of the published warehouse and the last runs (failed and no-op ones too)."""
-    with _connect(warehouse) as con:
+    if runs < 0:
+        raise OutboundError(f"--runs {runs}: give how many runs to show, 0 or more")
+    with reading(warehouse) as con:
         files = con.execute(
             f"select feed, path, left(sha256, 12), rows_loaded, rows_rejected, run_id, loaded_at::timestamp(0) from {MANIFEST} order by feed, name"
         ).fetchall()
-    history = runlog.last_runs(warehouse, runs, running_now=warehouse_is_busy(warehouse))
+    try:
+        history = runlog.last_runs(warehouse, runs, running_now=warehouse_is_busy(warehouse))
+    except (duckdb.Error, OSError) as error:
+        raise OutboundError(f"{runlog.log_path(warehouse)}: cannot be read: {str(error).strip().splitlines()[0]}") from None
     run_rows = [
         (
             r["run_id"],
@@ -63,7 +65,10 @@ def status(warehouse: Path, runs: int = 10) -> str:
 
 def rejects(warehouse: Path, feed: str | None = None) -> str:
     """Every row in quarantine (of one feed), with its file, line, rules and values."""
-    with _connect(warehouse) as con:
+    with reading(warehouse) as con:
+        feeds = [name for (name,) in con.execute(f"select distinct feed from {MANIFEST} order by feed").fetchall()]
+        if feed is not None and feed not in feeds:
+            raise OutboundError(f"--feed {feed}: no such feed in {warehouse}; its feeds are {', '.join(feeds)}")
         rows = con.execute(
             f"""
             select feed, source_file, line, stage, failed_rules, coalesce(raw_values::varchar, raw_record)

@@ -39,6 +39,13 @@ class RunSummary:
     def no_op(cls, warehouse: Path, plan: Plan, skipped: list[SkippedFile]) -> RunSummary:
         return cls(status="no_op", warehouse=warehouse, plan=plan, skipped=skipped)
 
+    def headline(self) -> str:
+        """What the run did, in one line: the flow run's state message."""
+        if self.status == "no_op":
+            return f"nothing new: {self.warehouse} is unchanged"
+        valid = sum(feed.rows_valid for feed in self.feeds)
+        return f"published {self.warehouse}: {valid:,} valid rows, {self.rows_rejected:,} rejected; dbt: {self.dbt}"
+
     def render(self) -> str:
         return "\n".join([self._render_run(), *self._render_stale()])
 
@@ -61,7 +68,7 @@ class RunSummary:
             lines.append(f"  removed: {removed.path}: {fate}")
         lines += [f"  {skip}" for skip in self.skipped]
         if self.status == "no_op":
-            lines.append(f"nothing new: {self.warehouse} is unchanged")
+            lines.append(self.headline())
             return "\n".join(lines)
         width = max(len(feed.feed) for feed in self.feeds)
         lines.append(f"{'feed':<{width}}  files read  valid rows  rejected")

@@ -39,12 +39,8 @@ _TOKEN = re.compile(
 )
 _SIGNS = {"+": 1, "-": -1, "\u2212": -1}  # U+2212 is the typographic minus sign
 _WORD = re.compile(r"[a-z]+", re.IGNORECASE)
-_POSITIVE = re.compile(
-    r"^(increas\w*|up|ris(e|es|ing|en)|rose|jump\w*|gr[eo]w\w*|surg\w*|gain\w*|climb\w*|soar\w*|higher|expan\w*)$"
-)
-_NEGATIVE = re.compile(
-    r"^(decreas\w*|down|f[ae]ll\w*|drop\w*|declin\w*|slump\w*|plung\w*|shr[aiu]nk\w*|lower|dip|dipped|contract\w*)$"
-)
+_POSITIVE = re.compile(r"^(increas\w*|up|ris(e|es|ing|en)|rose|jump\w*|gr[eo]w\w*|surg\w*|gain\w*|climb\w*|soar\w*|higher|expan\w*)$")
+_NEGATIVE = re.compile(r"^(decreas\w*|down|f[ae]ll\w*|drop\w*|declin\w*|slump\w*|plung\w*|shr[aiu]nk\w*|lower|dip|dipped|contract\w*)$")
 _SENTENCE_END = re.compile(r"[.;!?](?=\s|$)")
 
 

@@ -196,7 +196,9 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
     assert len(result.stdout) < 20_000  # the wide record is one short message, not one per field
     for path in careless:
         assert f"{path}: skipped: not read: feed files are named sales*.csv, in lowercase" in result.stdout
-    assert query(warehouse, "select _file, units from raw.exports where _file like '%exports_1%' or _file like '%exports1%' order by all") == [
+    assert query(
+        warehouse, "select _file, units from raw.exports where _file like '%exports_1%' or _file like '%exports1%' order by all"
+    ) == [
         (str(landing / "exports1.csv"), 99),
         (str(globbed), 11),
     ]
@@ -379,7 +381,10 @@ def test_a_damaged_warehouse_is_reported_as_damaged_and_rebuilt_aside(outbound, 
     [kept] = odd.parent.glob("outbound.duckdb.damaged-*")
     assert kept.read_bytes() == data[: len(data) // 3]
     assert query(odd, "select count(*) from marts.brand_mix") == [(10,)]
-    assert query(odd, f"select count(*) from read_parquet('{str(odd.with_suffix('.parquet') / 'brand_mix.parquet').replace(chr(39), chr(39) * 2).replace('[', '[[]')}')") == [(10,)]
+    assert query(
+        odd,
+        f"select count(*) from read_parquet('{str(odd.with_suffix('.parquet') / 'brand_mix.parquet').replace(chr(39), chr(39) * 2).replace('[', '[[]')}')",
+    ) == [(10,)]
     assert outbound("status", "--warehouse", str(odd)).returncode == 0
     assert "completed" in outbound("status", "--warehouse", str(odd)).stdout
 
@@ -391,7 +396,12 @@ def test_a_run_never_replaces_the_warehouse_under_a_read_write_client(outbound, 
     resume = tmp_path / "resume"
     run = start_outbound(
         *published_landing.args,
-        env={"OUTBOUND_PAUSE_AT": "publish", "OUTBOUND_RESUME_WHEN": str(resume), "OUTBOUND_RETRIES": "1", "OUTBOUND_RETRY_BACKOFF_SECONDS": "0.5"},
+        env={
+            "OUTBOUND_PAUSE_AT": "publish",
+            "OUTBOUND_RESUME_WHEN": str(resume),
+            "OUTBOUND_RETRIES": "1",
+            "OUTBOUND_RETRY_BACKOFF_SECONDS": "0.5",
+        },
     )
     wait_for_pause(run, "publish")
     script = f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); print('open', flush=True); time.sleep(600)"

@@ -79,7 +79,7 @@ def test_killed_runs_leave_the_published_warehouse_intact(outbound, start_outbou
     assert query(warehouse, "select count(*) from marts.growth_rates where units = 123") == [(1,)]
     # No build left (the Parquet sets behind outbound.parquet are checked in tests/test_parquet.py).
     left = sorted(path.name for path in warehouse.parent.iterdir() if not path.name.startswith(".outbound.parquet-"))
-    assert left == ["outbound.dbt_results.jsonl", "outbound.duckdb", "outbound.parquet", "outbound.runs.jsonl"]
+    assert left == ["logs", "outbound.dbt_results.jsonl", "outbound.duckdb", "outbound.parquet", "outbound.runs.jsonl"]
     statuses = [status for (status,) in query(warehouse, "select status from ops.runs order by started_at")]
     assert statuses == ["completed", "killed", "killed", "killed", "killed", "completed"]
 

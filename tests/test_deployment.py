@@ -49,7 +49,8 @@ def test_serve_then_trigger_a_run(server, tmp_path):
     shutil.copytree(SEEDS, landing)
     started = time.monotonic()
     serving = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "serve", "--landing", str(landing), "--warehouse", str(warehouse)],
+        # Every parameter of `outbound run` can be given to the deployment (--prune here).
+        [sys.executable, "-m", "flows.cli", "serve", "--landing", str(landing), "--warehouse", str(warehouse), "--prune"],
         cwd=tmp_path,  # the deployment finds the flow by module, not by the working directory
         # It looks for runs to start every second, not every ten (Prefect's default), so a triggered run starts at once.
         env={**env, "PREFECT_RUNNER_POLL_FREQUENCY": "1"},
@@ -72,7 +73,7 @@ def test_serve_then_trigger_a_run(server, tmp_path):
             "warehouse": str(warehouse),
             "strict": False,
             "full_refresh": False,
-            "prune": False,
+            "prune": True,
             "target": "duckdb",
             "unit_tests": False,
         }
@@ -83,13 +84,22 @@ def test_serve_then_trigger_a_run(server, tmp_path):
         flow_run_id, done = run_deployment(env)
         elapsed = time.monotonic() - started
         assert done.returncode == 0, done.stdout + done.stderr
-        assert api.flow_run(flow_run_id)["state"]["type"] == "COMPLETED"
+        state = api.flow_run(flow_run_id)["state"]
+        assert state["type"] == "COMPLETED"
+        assert state["message"].startswith(f"published {warehouse}: 102 valid rows, 0 rejected; dbt: 21 models built"), state
         print(f"\nfrom `outbound serve` to a completed triggered run: {elapsed:.1f} s")
         assert query(warehouse, "select count(*) from marts.brand_mix where group_name = 'Chery Group'")[0][0] > 0
         assert query(warehouse, "select flow_run_id, trigger, status, rows_loaded from ops.runs") == [
             (flow_run_id, "deployment", "completed", 102)
         ]
         published = sha256(warehouse)
+
+        # Again, with nothing new: its state says so.
+        again_id, done = run_deployment(env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        state = api.flow_run(again_id)["state"]
+        assert (state["type"], state["message"]) == ("COMPLETED", f"nothing new: {warehouse} is unchanged")
+        assert sha256(warehouse) == published
 
         # A broken file: the run ends Failed, says why in its state, and publishes nothing.
         broken = tmp_path / "broken"

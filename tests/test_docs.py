@@ -125,6 +125,11 @@ def test_docs_site_is_generated_and_served_on_localhost(published, tmp_path):
     share = catalog["nodes"]["model.outbound.brand_mix"]["columns"]["share_of_group"]
     assert share["type"] == "DOUBLE" and share["comment"].startswith("units / the group's sales total")
 
+    # The site opens on Outbound's own overview page, not dbt's generic welcome.
+    overview = manifest["docs"]["doc.outbound.__overview__"]["block_contents"]
+    assert overview.startswith("# Outbound") and all(f"model.outbound.{mart}" in overview for mart in MARTS)
+    assert "Where to start" in overview and "Lineage and findings" in overview
+
     report = manifest["exposures"]["exposure.outbound.outbound_report"]
     assert {node.split(".")[-1] for node in report["depends_on"]["nodes"]} == REPORT_MARTS
     examples = [e for e in manifest["exposures"].values() if e["type"] == "analysis"]

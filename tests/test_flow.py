@@ -127,7 +127,7 @@ def test_broken_file_fails_and_keeps_published_warehouse(outbound, published, la
     assert result.returncode == 1
     assert f"{sales}: line 1: header does not match the feed: missing column(s) units; unexpected column(s) unit_count" in result.stderr
     assert sha256(warehouse) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["landing", "outbound.duckdb", "outbound.runs.jsonl"]  # no build left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["landing", "logs", "outbound.duckdb", "outbound.runs.jsonl"]  # no build left
 
 
 def test_file_not_utf8_fails(outbound, landing, tmp_path):

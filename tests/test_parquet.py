@@ -83,6 +83,7 @@ def test_a_folder_in_the_links_place_fails_the_run_before_publishing(outbound, p
     assert sha256(warehouse) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "landing",
+        "logs",  # the runs' log files
         "outbound.dbt_results.jsonl",
         "outbound.duckdb",
         "outbound.parquet",

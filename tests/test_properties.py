@@ -59,9 +59,7 @@ def sales_rows(draw) -> dict:
         "source_id": draw(st.sampled_from(["page_a", "page_b"])),
         "quote": draw(
             st.none()
-            | free_text.map(
-                lambda text: text + (f" {units:,}" if units is not None else "") + (f" {yoy:+g}%" if yoy is not None else "")
-            )
+            | free_text.map(lambda text: text + (f" {units:,}" if units is not None else "") + (f" {yoy:+g}%" if yoy is not None else ""))
         ),
     }
 

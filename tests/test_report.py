@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -102,7 +102,16 @@ def test_report_shows_the_marts(report, published):
     brands = [segment for (segment,) in query(warehouse, "select segment from marts.brand_mix where mix_dimension = 'brand'")]
     assert {"Chery", "Jetour", "Not broken out"} <= set(brands)
     for brand in brands:
-        assert f'"name":"{brand}"' in html, brand
+        assert f'"name":"{brand}' in html, brand
+    # A part too narrow for its label inside the bar has its share in the legend.
+    for segment, share in query(warehouse, "select segment, share_of_group from marts.brand_mix where share_of_group < 0.08"):
+        assert f'"name":"{segment} ({share:.1%})"' in html, segment
+    # Each caption tells only what its chart draws: the seeds have no rate computed over comparable
+    # periods, so no green bar, and the growth caption does not mention one.
+    assert query(warehouse, "select count(*) from marts.growth_rates where comparable_periods") == [(0,)]
+    growth_caption = html.split('id="section-growth-rates"')[1].split('<p class="note">')[1].split("</p>")[0]
+    assert "Green" not in growth_caption and "Blue: the year-on-year rate a source states." in growth_caption
+    assert "Grey hatched" in growth_caption
     # Axis titles with units, and the non-comparable rate told apart from the year-on-year ones.
     assert "Share of the group's units sold in the period (%)" in html
     assert "Growth over the prior period (%)" in html
@@ -113,6 +122,9 @@ def test_report_shows_the_marts(report, published):
     figures = html.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u002f", "/")
     for group, country in query(warehouse, "select distinct group_name, country from marts.localization_timeline"):
         assert f"<b>{group}</b> · {country}" in figures, (group, country)
+    # The timeline's axis spans the milestones, a month each side.
+    [(first, last)] = query(warehouse, "select min(milestone_date), max(milestone_date) from marts.localization_timeline")
+    assert f'"range":["{first - timedelta(days=31)}","{last + timedelta(days=31)}"]' in figures
     # Every finding is a row of the table.
     for check, details in query(warehouse, "select check_name, details from marts.data_quality_findings"):
         assert f"<code>{check}</code>" in html

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import pty
@@ -23,7 +24,7 @@ import duckdb
 import pytest
 
 from flows.sql import SqlError, connect, run
-from tests.conftest import REPO, sha256
+from tests.conftest import REPO, query, sha256
 
 ANALYSES = sorted((REPO / "analyses").glob("*.sql"))
 
@@ -141,6 +142,44 @@ def test_missing_warehouse_or_file_is_a_clear_error(outbound, tmp_path, publishe
     assert result.stderr.startswith(f"error: {tmp_path / 'none.sql'}: cannot read")
 
 
+# The read commands open the warehouse as `outbound sql` does, and fail as it does: one line.
+READ_COMMANDS = {"status": ["status"], "rejects": ["rejects"], "explain": ["explain", "brand_mix"]}
+HOLD_READ_WRITE = "import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.read()"
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS)
+def test_read_commands_fail_in_one_line(outbound, published, tmp_path, command):
+    args = READ_COMMANDS[command]
+    missing = tmp_path / "nowhere" / "outbound.duckdb"
+    not_duckdb = tmp_path / "not.duckdb"
+    not_duckdb.write_text("group_name,units\nBYD,1\n", encoding="utf-8")
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    held = tmp_path / "held" / "outbound.duckdb"
+    held.parent.mkdir()
+    held.write_bytes(published[0].read_bytes())
+    cases = {
+        missing: "no published warehouse yet; run `outbound run` first",
+        not_duckdb: "cannot open as a DuckDB warehouse",
+        empty: "not a published Outbound warehouse (Catalog Error: ",
+        held: "Could not set lock on file",
+    }
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_READ_WRITE, str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for warehouse, message in cases.items():
+            result = outbound(*args, "--warehouse", str(warehouse))
+            assert result.returncode == 1, (warehouse, result.output)
+            assert result.stdout == "" and len(result.stderr.splitlines()) == 1, (warehouse, result.stderr)
+            assert result.stderr.startswith(f"error: {warehouse}: ") and message in result.stderr, (warehouse, result.stderr)
+    finally:
+        holder.communicate("")
+    bad = {"status": ["--runs", "-1"], "rejects": ["--feed", "salse"], "explain": ["--limit", "0"]}[command]
+    result = outbound(*args, *bad, "--warehouse", str(published[0]))
+    assert result.returncode == 1 and result.stdout == "", result.output
+    assert result.stderr.startswith(f"error: {' '.join(bad)}: ") and len(result.stderr.splitlines()) == 1, result.stderr
+
+
 # Each statement, and the words its refusal must contain. {tmp} is a folder the test watches.
 REFUSED = {
     "create table marts.scratch (a integer)": "read-only mode",
@@ -180,6 +219,7 @@ def test_no_statement_can_change_or_leak_anything(published, tmp_path):
     assert list(tmp_path.iterdir()) == []
     assert sha256(warehouse) == before
     assert sorted(path.name for path in warehouse.parent.iterdir() if not path.name.startswith(".outbound.parquet-")) == [
+        "logs",  # the run's log file
         "outbound.dbt_results.jsonl",
         "outbound.duckdb",
         "outbound.parquet",
@@ -225,7 +265,14 @@ select 'unterminated' as last"""
     assert done.returncode == 1  # a statement failed, and the input was not a terminal
     out = done.stdout
     assert "outbound> " not in out  # no prompts into a pipe
-    assert re.search(r"│ marts\.brand_mix\s+│ table\s+│ How each carmaker group's sales total splits", out)
+    # .tables: the descriptions wrapped between words, as one line of text each (no literal \n).
+    [(comment,)] = query(warehouse, "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'brand_mix'")
+    assert "\n" not in comment and "  " not in comment and comment.startswith("How each carmaker group's sales total splits")
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("marts.brand_mix "))
+    rest = list(itertools.takewhile(lambda line: line.startswith(" "), lines[first + 1 :]))
+    assert rest and all(len(line) <= 120 for line in [lines[first], *rest])
+    assert " ".join([lines[first].split(None, 2)[2], *(line.strip() for line in rest)]) == comment
     assert re.search(r"│ Jetour\s+│\s+573739 │", out)
     assert "units\n1543069\n" in out  # after .format csv
     assert 'reported_yoy_pct,DOUBLE,"Year-over-year growth reported by the source, in percent' in out

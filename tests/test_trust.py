@@ -3,6 +3,8 @@ shipped sources really contain."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 MARTS = ["brand_mix", "growth_rates", "localization_timeline", "localization_summary", "data_quality_findings"]
@@ -47,10 +49,21 @@ def test_explain_prints_figures_with_their_sources(outbound, published):
     assert result.returncode == 0, result.output
     out = result.stdout
     assert out.startswith("1. group_name=Chery Group")
+    # Figures as people write them: thousands separated, a share in percent.
+    assert "units=1,543,069, share_of_group=60.2%, group_units=2,561,465" in out
     assert "computed from 2 figure(s)" in out
     assert 'quote: "The main brand, with 1-11 month sales of 1,543,069 units"' in out
     assert 'quote: "cumulative total vehicle sales reached 2,561,465 units, an 11.1% increase year-over-year"' in out
     assert "The 1.2 Million Car Warning" in out
+
+
+def test_explain_prints_growth_as_people_write_it(outbound, published):
+    where = "entity = 'Chery Group' and metric = 'exports'"
+    result = outbound("explain", "growth_rates", "--where", where, "--warehouse", str(published[0]))
+    assert result.returncode == 0, result.output
+    assert "units=1,199,590, reported_yoy_pct=+14.7%, implied_prior_units=1,045,850" in result.stdout
+    assert "prior_units=937,148, computed_yoy_pct=+28.0%" in result.stdout
+    assert "e+0" not in result.stdout and not re.search(r"\d\.\d{4,}", result.stdout)
 
 
 def test_explain_a_plant_milestone_shows_its_page(outbound, published):
