@@ -9,7 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from flows.errors import OutboundError
+from flows.errors import OutboundError, storage_errors
 
 # Kept here as well as in flows.run, so that `outbound status` and `--help` need not import Prefect.
 WAREHOUSE_HELP = "published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
             signal.signal(signal.SIGTERM, raise_terminated)  # SIGTERM ends the run as Ctrl-C does, with one line
             try:
-                with RunConsole(_warehouse(args), args.verbose) as console:
+                with storage_errors(), RunConsole(_warehouse(args), args.verbose) as console:
                     server = LocalServerStart.begin(console.log_dir)  # None when a Prefect API is configured
                     from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
 

@@ -71,7 +71,11 @@ class SqlError(OutboundError):
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse read-only, with no access to files, network or extensions."""
     con = open_read_only(warehouse, {"enable_external_access": False})
-    con.execute("set search_path = 'marts,main'")
+    try:
+        con.execute("set search_path = 'marts,main'")
+    except duckdb.CatalogException:  # a DuckDB file, but no published warehouse: it has no schema marts
+        con.close()
+        raise OutboundError(f"{warehouse}: not a published Outbound warehouse (no schema marts); run `outbound run` first") from None
     # Last: from here on no SET can change a setting (not even back to what it was).
     con.execute("set lock_configuration = true")
     return con

@@ -79,7 +79,7 @@ def test_runs_in_prefects_default_mode_read_like_they_worked(tmp_path):
 
         assert_reads_like_it_worked(quiet)
         assert [line.split()[0] for line in quiet[: len(STAGES)]] == STAGES, quiet
-        assert re.fullmatch(r"dbt +21 models built, 144 data tests passed \(0 warned\) \(\d+\.\d s\)", quiet[5]), quiet
+        assert re.fullmatch(r"dbt +\d+ models built, \d+ data tests passed \(0 warned\) \(\d+\.\d s\)", quiet[5]), quiet
         assert quiet[-1] == f"warehouse: {first}"  # the summary comes last
         assert not [line for line in quiet if "Task run" in line or "Finished in state" in line]
         assert "ERROR" not in "\n".join(verbose) and "Traceback" not in "\n".join(verbose)

@@ -160,7 +160,7 @@ def _an_empty_duckdb_file(path: Path) -> None:
     [
         (None, "no published warehouse yet; run `outbound run` first"),
         (_an_empty_duckdb_file, "not a published Outbound warehouse (no marts.brand_mix, marts.growth_rates"),
-        (_not_a_duckdb_file, "cannot be opened as a DuckDB warehouse"),
+        (_not_a_duckdb_file, "damaged, not a readable DuckDB file"),
     ],
     ids=["missing", "empty-duckdb", "not-duckdb"],
 )

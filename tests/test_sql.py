@@ -160,9 +160,9 @@ def test_read_commands_fail_in_one_line(outbound, published, tmp_path, command):
     held.write_bytes(published[0].read_bytes())
     cases = {
         missing: "no published warehouse yet; run `outbound run` first",
-        not_duckdb: "cannot open as a DuckDB warehouse",
-        empty: "not a published Outbound warehouse (Catalog Error: ",
-        held: "Could not set lock on file",
+        not_duckdb: "damaged, not a readable DuckDB file",
+        empty: "not a published Outbound warehouse (",
+        held: "held read-write by another process; stop it, and connect read-only",
     }
     holder = subprocess.Popen([sys.executable, "-c", HOLD_READ_WRITE, str(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
