@@ -155,10 +155,10 @@ def scale(rows: int, work: Path, env: dict[str, str], targets: list[str]) -> dic
     return report
 
 
-def seeds(work: Path, env: dict[str, str], server_url: str | None, targets: list[str]) -> dict:
+def seeds(work: Path, env: dict[str, str], server_url: str | None, targets: list[str], server_only: bool = False) -> dict:
     """The shipped seeds beside an empty flow, in the ephemeral mode and against the running server."""
     report = {}
-    modes = [("ephemeral", None)] + ([("server", server_url)] if server_url else [])
+    modes = ([] if server_only and server_url else [("ephemeral", None)]) + ([("server", server_url)] if server_url else [])
     for mode, url in modes:
         mode_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"} | ({"PREFECT_API_URL": url} if url else {})
         empty = [measure.run([PYTHON, "-m", "benchmarks.empty_flow"], env=mode_env, cwd=REPO).seconds for _ in range(3)]
@@ -194,6 +194,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-scale", action="store_true", help="only the shipped seeds")
     parser.add_argument("--skip-seeds", action="store_true", help="only the synthetic set")
+    parser.add_argument("--server-only", action="store_true", help="the seeds against the running server only, not in the ephemeral mode")
     args = parser.parse_args()
     targets = [target for target in args.target.split(",") if target != "duckdb"]
     unknown = set(targets) - {"spark", "spark_thrift"}
@@ -227,7 +228,7 @@ def main() -> None:
         if not args.skip_scale:
             report["scale"] = scale(args.rows, work, env, targets)
         if not args.skip_seeds:
-            report["seeds"] = seeds(work, env, env.get("PREFECT_API_URL"), targets)
+            report["seeds"] = seeds(work, env, env.get("PREFECT_API_URL"), targets, args.server_only)
     finally:
         if cluster:
             cluster.stop()
