@@ -237,7 +237,9 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
     ]
     if hooks_failed:
         return DbtBuild(ran, error="; ".join(hooks_failed))
-    if target != "duckdb" and not DbtBuild(ran).failures:  # a failed build hands nothing back
+    if target != "duckdb":
+        if DbtBuild(ran).failures:  # a failed build hands nothing back: its tables are not in the build file
+            return DbtBuild(ran)
         built = [node.relation for node in ran if node.resource_type == "model" and node.relation]
         with duckdb.connect(str(database)) as con:
             missing = exchange.read_models(con, exchange_dir, built)
