@@ -11,7 +11,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # too where Java is installed, so that the DuckDB-versus-Spark test runs wherever it can.
 JAVA := $(shell command -v java 2>/dev/null)
 
-.PHONY: run test bench venv spark lock clean
+.PHONY: run test test-cluster bench cluster venv spark lock clean
 
 run: $(STAMP)
 	$(BIN)/outbound run
@@ -19,12 +19,23 @@ run: $(STAMP)
 test: $(STAMP) $(if $(JAVA),$(SPARK_STAMP))
 	$(BIN)/pytest
 
+# The marts on a Spark cluster of its own (master, two workers, Thrift server): minutes on 2 cores,
+# so not part of `make test`.
+test-cluster: $(STAMP) $(SPARK_STAMP)
+	OUTBOUND_SPARK_CLUSTER_TESTS=1 $(BIN)/pytest tests/test_spark_cluster.py
+
 # Outbound against plain DuckDB doing the same work (ROWS=10000000 for the full run; TARGET=spark
-# runs the models on Spark and compares with the DuckDB run); figures under benchmarks/results/.
+# runs the models on Spark in-process, TARGET=spark_thrift on a cluster it starts, TARGET=spark,spark_thrift
+# both, each compared with the DuckDB run); figures under benchmarks/results/.
 ROWS ?= 1000000
 TARGET ?= duckdb
-bench: $(STAMP) $(if $(filter spark,$(TARGET)),$(SPARK_STAMP))
+bench: $(STAMP) $(if $(findstring spark,$(TARGET)),$(SPARK_STAMP))
 	$(BIN)/python -m benchmarks.bench --rows $(ROWS) --target $(TARGET)
+
+# A Spark standalone master, two workers and the Thrift server on 127.0.0.1, from the pinned pyspark,
+# until Ctrl-C (flows/spark_cluster.py, as the tests start it); it prints the settings for --target spark_thrift.
+cluster: $(SPARK_STAMP)
+	$(BIN)/python -m flows.spark_cluster
 
 venv: $(STAMP)
 

@@ -10,6 +10,7 @@ import dataclasses
 import importlib.util
 import os
 import shutil
+import socket
 import sys
 import threading
 import warnings
@@ -34,9 +35,16 @@ DATABASE_ENV = "OUTBOUND_DBT_DATABASE"
 RUN_ID_ENV = "OUTBOUND_RUN_ID"
 # The dbt targets in profiles.yml: DuckDB builds in the build file itself, the others through
 # Parquet files exchanged with the engine (flows/exchange.py).
-TARGETS = ("duckdb", "spark")
+TARGETS = ("duckdb", "spark", "spark_thrift")
 EXCHANGE_ENV = "OUTBOUND_EXCHANGE_DIR"
 SPARK_DIR_ENV = "OUTBOUND_SPARK_DIR"
+# Where a run hands the feeds to the engine and takes the models back: by default the run's build
+# folder; for a cluster, a folder every executor and the flow reach (a shared mount). Each run uses
+# a folder of its own in it, removed when the build ends.
+HANDOVER_ENV = "OUTBOUND_HANDOVER_DIR"
+# The Thrift server the spark_thrift target connects to: profiles.yml reads the same variables, with the same defaults.
+THRIFT_HOST_ENV, THRIFT_PORT_ENV = "OUTBOUND_SPARK_THRIFT_HOST", "OUTBOUND_SPARK_THRIFT_PORT"
+THRIFT_DEFAULT_HOST, THRIFT_DEFAULT_PORT = "127.0.0.1", "10000"
 # dbt reuses its parse of the project (target/partial_parse.msgpack) only while the profile's
 # connection is unchanged, database path included: a new path meant a full parse, 2.3 to 2.8 s
 # more per seeds run. So dbt always opens the build through this one path, a link to the run's
@@ -79,6 +87,7 @@ class DbtBuild:
 
     nodes: list[NodeResult] = field(default_factory=list)
     error: str | None = None  # dbt could not run at all (a parse or connection error)
+    unreachable: str | None = None  # the engine's server stopped answering: the one thing to say
 
     @property
     def counts(self) -> Counter:
@@ -92,6 +101,8 @@ class DbtBuild:
         return [f"{node.resource_type} {node.name}: {node.message}" for node in self.nodes if node.failed]
 
     def raise_for_failures(self) -> None:
+        if self.unreachable is not None:
+            raise BuildError(f"{self.unreachable}; nothing was published")
         if self.error is not None:
             raise BuildError(f"dbt build could not run: {self.error}")
         if self.failures:
@@ -113,6 +124,35 @@ def check_target(target: str) -> None:
             raise BuildError("dbt target spark needs the Spark extra: `make spark`, or pip install -e '.[spark]'")
         if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
             raise BuildError("dbt target spark needs Java 17 or later (java on the PATH, or JAVA_HOME)")
+    if target == "spark_thrift":
+        if importlib.util.find_spec("dbt.adapters.spark") is None or importlib.util.find_spec("pyhive") is None:
+            raise BuildError("dbt target spark_thrift needs the Spark extra (dbt-spark with PyHive): `make spark`")
+        problem = thrift_unreachable()
+        if problem:
+            raise BuildError(problem + "; nothing was done")
+
+
+def thrift_address() -> tuple[str, int]:
+    """The host and port of the Thrift server the spark_thrift target connects to (as profiles.yml reads them)."""
+    return os.environ.get(THRIFT_HOST_ENV, THRIFT_DEFAULT_HOST), int(os.environ.get(THRIFT_PORT_ENV, THRIFT_DEFAULT_PORT))
+
+
+def thrift_unreachable() -> str | None:
+    """None if the spark_thrift target's server accepts connections, else one line saying what was tried.
+
+    dbt-spark reports a server that is down (or gone mid-build) as a connection error on every
+    node still to run; this says it once, with the address, before or after the build.
+    """
+    host, port = thrift_address()
+    try:
+        with socket.create_connection((host, port), timeout=10):
+            return None
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+    return (
+        f"dbt target spark_thrift: no Spark Thrift server answers at {host}:{port} ({reason}); "
+        f"start one (make cluster) or point {THRIFT_HOST_ENV} and {THRIFT_PORT_ENV} at yours"
+    )
 
 
 def preload_dbt(target: str) -> None:
@@ -142,15 +182,27 @@ def dbt_build(database: Path, run_id: str, target: str = "duckdb", unit_tests: b
     the marts it reads in one query come from one publish. Failures are in the result, not raised:
     the caller records them first (ops.dbt_results), then calls `raise_for_failures`.
     On a target other than DuckDB the feeds go to the engine, and its models come back into
-    `database`, as Parquet in a folder beside it (flows/exchange.py).
+    `database`, as Parquet in a hand-over folder both reach (flows/exchange.py, `handover_dir`).
     """
+    exchange_dir = handover_dir(database, run_id)
+    try:
+        built = _build(database, run_id, target, unit_tests, exchange_dir)
+    finally:
+        if exchange_dir.parent != database.parent.resolve():  # in a shared hand-over folder: this run's part goes
+            shutil.rmtree(exchange_dir, ignore_errors=True)
+    if target == "spark_thrift" and (built.error or built.failures):
+        # A server that went away fails every node still to run, each with its own connection error: say it once.
+        built = dataclasses.replace(built, unreachable=thrift_unreachable())
+    return built
+
+
+def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_dir: Path) -> DbtBuild:
+    """dbt build on `target`; for another engine, with the feeds handed over in `exchange_dir` and its models read back."""
     from dbt.cli.main import dbtRunner  # dbt is slow to import: only when a build runs.
 
     from flows import exchange  # imports this module
 
     os.environ[RUN_ID_ENV] = run_id
-    # Absolute: the engine resolves paths from its own working directory (a cluster's, even).
-    exchange_dir = database.parent.resolve() / "exchange"
     if target != "duckdb":
         with duckdb.connect(str(database)) as con:
             exchange.write_feeds(con, exchange_dir)
@@ -187,13 +239,23 @@ def dbt_build(database: Path, run_id: str, target: str = "duckdb", unit_tests: b
     ]
     if hooks_failed:
         return DbtBuild(ran, error="; ".join(hooks_failed))
-    if target != "duckdb" and not DbtBuild(ran).failures:  # a failed build hands nothing back
+    if target != "duckdb":
+        if DbtBuild(ran).failures:  # a failed build hands nothing back: its tables are not in the build file
+            return DbtBuild(ran)
         built = [node.relation for node in ran if node.resource_type == "model" and node.relation]
         with duckdb.connect(str(database)) as con:
             missing = exchange.read_models(con, exchange_dir, built)
         if missing:
             return DbtBuild(ran, error=f"{target} built but did not hand back {', '.join(missing)}")
     return DbtBuild(_with_table_rows(database, ran))
+
+
+def handover_dir(database: Path, run_id: str) -> Path:
+    """This run's hand-over folder: run-<run id> in $OUTBOUND_HANDOVER_DIR if set, else in the run's build folder."""
+    shared = os.environ.get(HANDOVER_ENV)
+    if shared:
+        return Path(shared).resolve() / f"run-{run_id}"
+    return database.parent.resolve() / "exchange"
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from flows.errors import OutboundError, storage_errors
 # Kept here as well as in flows.run, so that `outbound status` and `--help` need not import Prefect.
 WAREHOUSE_HELP = "published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
 FORMATS = ("table", "csv", "json", "markdown")  # as flows.sql.FORMATS, which imports DuckDB
-TARGETS = ("duckdb", "spark")  # as flows.build.TARGETS
+TARGETS = ("duckdb", "spark", "spark_thrift")  # as flows.build.TARGETS
 SQL_DESCRIPTION = (
     "Run SQL on the published warehouse. The connection is read-only, with no access to files, network or extensions: "
     "a query cannot change or leak anything. Marts can be named without their schema (brand_mix = marts.brand_mix)."
@@ -37,7 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--prune", action="store_true", help="drop the rows of files that are gone from the landing directory")
     run.add_argument("--unit-tests", action="store_true", help="also run dbt's unit tests in the build (e.g. on a new --target)")
     run.add_argument(
-        "--target", choices=TARGETS, help="dbt target the models are built on (default: duckdb; spark needs '.[spark]' and Java)"
+        "--target",
+        choices=TARGETS,
+        help="dbt target the models are built on (default: duckdb; spark, in-process, needs '.[spark]' and Java; "
+        "spark_thrift, a cluster's Thrift server)",
     )
     run.add_argument("--verbose", action="store_true", help="also print Prefect's log lines: every task run and dbt node")
 
