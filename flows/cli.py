@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             from flows.local_server import LocalServerStart
 
             signal.signal(signal.SIGTERM, raise_terminated)  # SIGTERM ends the run as Ctrl-C does, with one line
+            logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no reason for a traceback
             try:
                 with storage_errors(), RunConsole(_warehouse(args), args.verbose) as console:
                     server = LocalServerStart.begin(console.log_dir)  # None when a Prefect API is configured

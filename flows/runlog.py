@@ -81,10 +81,14 @@ class RunRecord:
 
 
 def append(warehouse: Path, record: RunRecord) -> None:
-    with log_path(warehouse).open("a", encoding="utf-8") as log:
-        log.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
-        log.flush()
-        os.fsync(log.fileno())
+    path = log_path(warehouse)
+    try:
+        with path.open("a", encoding="utf-8") as log:
+            log.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+            log.flush()
+            os.fsync(log.fileno())
+    except OSError as error:  # a full disk fails the write, whose error names no file
+        raise OSError(error.errno, error.strerror, str(path)) from None
 
 
 def _latest_sql() -> str:
