@@ -118,6 +118,11 @@ class Plan:
     def to_load(self) -> list[LandingFile]:
         return self.new + [file for _, file in self.changed]
 
+    def counts_text(self) -> str:
+        """The files by fate, as the run's plan line and its summary say them (renamed only when any were)."""
+        renamed = f"{len(self.renamed)} renamed, " if self.renamed else ""
+        return f"{len(self.new)} new, {len(self.changed)} changed, {renamed}{len(self.unchanged)} unchanged, {len(self.removed)} removed file(s)"
+
     def has_work(self, prune: bool) -> bool:
         return bool(self.rebuild_reason or self.to_load or self.renamed or (prune and self.removed))
 

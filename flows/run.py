@@ -77,12 +77,8 @@ def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, target: s
     result = manifest.plan(files, warehouse, full_refresh, target)
     logger = get_run_logger()
     logger.info(
-        "%d new, %d changed, %d renamed, %d unchanged, %d removed file(s)%s",
-        len(result.new),
-        len(result.changed),
-        len(result.renamed),
-        len(result.unchanged),
-        len(result.removed),
+        "%s%s",
+        result.counts_text(),
         f"; rebuilding: {result.rebuild_reason}" if result.rebuild_reason else "",
         extra=console.stage("plan"),
     )

@@ -55,12 +55,7 @@ class RunSummary:
 
     def _render_run(self) -> str:
         plan = self.plan
-        lines = [
-            f"landing: {len(plan.new)} new, {len(plan.changed)} changed, "
-            + (f"{len(plan.renamed)} renamed, " if plan.renamed else "")
-            + f"{len(plan.unchanged)} unchanged, {len(plan.removed)} removed file(s)"
-            + (f" (rebuilt from the files: {plan.rebuild_reason})" if plan.rebuild_reason else "")
-        ]
+        lines = [f"landing: {plan.counts_text()}" + (f" (rebuilt from the files: {plan.rebuild_reason})" if plan.rebuild_reason else "")]
         for before, after in plan.renamed:
             lines.append(f"  renamed: {before.path} -> {after.path.name}: the same file, its rows kept under the new name")
         for removed in plan.removed:
