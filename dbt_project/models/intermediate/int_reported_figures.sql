@@ -2,7 +2,8 @@
 -- sources quote the same figure, keep the most exact one (exact > approx > at_least), then the
 -- lowest source_id.
 -- series_id numbers the series (metric, entity, entity_type, powertrain) of this build: the
--- models downstream join figures of a series on it, a number, rather than on four texts.
+-- models downstream join figures of a series on it, a number, rather than on four texts;
+-- reports is how many reports of the figure there are (conflicting_reports compares those).
 -- The contracts reject two rows of one feed with the same figure and source, so only a series
 -- quoted by several sources can hold a figure twice: only those are ranked, not every figure.
 -- A table, not a view: the marts and several data tests read it, so it is computed once per build.
@@ -57,7 +58,8 @@ ranked as (
                     else 4
                 end,
                 source_id
-        ) as figure_rank
+        ) as figure_rank,
+        count(*) over (partition by series_id, period_start, period_end) as reports
 
     from numbered
     where has_several_sources
@@ -66,13 +68,13 @@ ranked as (
 
 deduplicated as (
 
-    select {{ columns | join(', ') }}, series_id
+    select {{ columns | join(', ') }}, series_id, 1 as reports
     from numbered
     where not has_several_sources
 
     union all
 
-    select {{ columns | join(', ') }}, series_id
+    select {{ columns | join(', ') }}, series_id, reports
     from ranked
     where figure_rank = 1
 

@@ -52,7 +52,7 @@ unmatched as (
 
     select {{ figure_columns }}
     from matched
-    where prior_figure_ref is null
+    where prior_period_end is null
         and period_start is not null
 
 ),
@@ -87,7 +87,7 @@ not_comparable as (
         on unmatched.series_id = month_end_variants.series_id
         and unmatched.period_start = month_end_variants.period_start
         and unmatched.period_end = month_end_variants.period_end
-    where month_end_variants.figure_ref is null
+    where month_end_variants.period_end is null
 
 ),
 
@@ -103,7 +103,7 @@ chosen as (
 
     select matched.*, true as comparable_periods
     from matched
-    where matched.prior_figure_ref is not null
+    where matched.prior_period_end is not null
 
     union all
 
@@ -114,7 +114,7 @@ chosen as (
 
     select
         nearest_priors.*,
-        case when nearest_priors.prior_figure_ref is not null then false end as comparable_periods
+        case when nearest_priors.prior_period_end is not null then false end as comparable_periods
     from nearest_priors
 
     union all
