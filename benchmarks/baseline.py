@@ -222,59 +222,55 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_growth_rates(con: duckdb.DuckDBPyConnection) -> None:
+    """Each figure's prior: the same months a year earlier by one equality join; for the few left
+    without one, a month-end variant, else the latest-ending prior before it (as-of join)."""
     prior = "p.period_start as p_start, p.period_end as p_end, p.units as p_units, p.ref as p_ref, p.source_id as p_src"
-    con.execute(
-        f"""
-        create temp table t_growth as
-        with priors as (select * from t_figures where period_start is not null and units is not null),
-        preferred as (
-            -- the same months a year earlier; of the two days a month end maps to, the later
-            select f.*, {prior}, true as comparable
-            from t_figures f join priors p
-                on p.sid = f.sid and p.period_start = (f.period_start - interval 1 year)::date
-                and p.period_end = {year_earlier_end("f.period_end")} and p.period_end < f.period_start
-        ),
-        comparable as (
-            select * from preferred
-            union all
-            select f.*, {prior}, true
-            from (select * from t_figures where (period_end - interval 1 year)::date <> {year_earlier_end("period_end")}) f
-            join priors p
-                on p.sid = f.sid and p.period_start = (f.period_start - interval 1 year)::date
-                and p.period_end = (f.period_end - interval 1 year)::date and p.period_end < f.period_start
-            anti join preferred c on c.sid = f.sid and c.period_start = f.period_start and c.period_end = f.period_end
-        ),
-        rest as (
-            select f.* from t_figures f anti join comparable c using (sid, period_start, period_end)
-            where f.period_start is not null
-        ),
-        nearest as (
-            -- the latest-ending prior before the start (the shorter of two ending the same day), within a year
-            select f.* exclude (k), {prior}
-            from (select *, epoch_ms(period_start) * 100000 as k from rest) f
-            asof left join (
-                select *, epoch_ms(period_end) * 100000 + (period_start - period_end) + 99999 as k from priors
-            ) p on p.sid = f.sid and f.k > p.k
-        )
-        select * from comparable
-        union all
-        select * exclude (p_start, p_end, p_units, p_ref, p_src, ok),
-            case when ok then p_start end, case when ok then p_end end, case when ok then p_units end,
-            case when ok then p_ref end, case when ok then p_src end, case when ok then false end
-        from (select *, p_end >= period_start - interval 1 year as ok from nearest)
-        union all
-        select *, null, null, null, null, null, null from t_figures where period_start is null
-        """
+    columns = (
+        "sid, entity, entity_type, metric, powertrain, period_start, period_end, units, reported_yoy_pct, units_qualifier, source_id, ref"
     )
     con.execute(
         f"""
         create table marts.growth_rates as
+        with priors as (select sid, period_start, period_end, units, ref, source_id from t_figures where period_start is not null and units is not null),
+        matched as (
+            select {", ".join(f"f.{c}" for c in columns.split(", "))}, {prior}
+            from t_figures f left join priors p
+                on p.sid = f.sid and p.period_start = (f.period_start - interval 1 year)::date
+                and p.period_end = {year_earlier_end("f.period_end")} and p.period_end < f.period_start
+        ),
+        rest as (select {columns} from matched where p_end is null and period_start is not null),
+        variant as (
+            select r.*, {prior}
+            from rest r join priors p
+                on p.sid = r.sid and p.period_start = (r.period_start - interval 1 year)::date
+                and p.period_end = (r.period_end - interval 1 year)::date and p.period_end < r.period_start
+            where (r.period_end - interval 1 year)::date <> {year_earlier_end("r.period_end")}
+        ),
+        nearest as (
+            -- the latest-ending prior before the start (the shorter of two ending the same day), kept within a year
+            select f.* exclude (k), {prior}
+            from (select *, (period_start - date '1970-01-01') * 100000 as k from rest anti join variant using (sid, period_start, period_end)) f
+            asof left join (
+                select *, (period_end - date '1970-01-01') * 100000 + (period_start - period_end) + 99999 as k from priors
+            ) p on p.sid = f.sid and f.k > p.k
+        ),
+        chosen as (
+            select *, true as comparable from matched where p_end is not null
+            union all
+            select *, true from variant
+            union all
+            select {columns}, if(ok, p_start, null), if(ok, p_end, null), if(ok, p_units, null), if(ok, p_ref, null),
+                if(ok, p_src, null), if(ok, false, null)
+            from (select *, p_end >= period_start - interval 1 year as ok from nearest)
+            union all
+            select *, null from matched where period_start is null
+        )
         select entity, entity_type, metric, powertrain, period_start, period_end, units, reported_yoy_pct,
             units / nullif(1 + reported_yoy_pct / 100, 0) as implied_prior_units,
             p_units as prior_units, (units / nullif(p_units, 0) - 1) * 100 as computed_yoy_pct,
             comparable as comparable_periods, p_start as prior_period_start, p_end as prior_period_end,
             units_qualifier, source_id, {sorted_ids("source_id", "p_src")} as source_ids, {sorted_ids("ref", "p_ref")} as figure_refs
-        from t_growth
+        from chosen
         """
     )
 
