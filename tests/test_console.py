@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from flows.local_server import STATE_NAME, read_state, stop_local_server
+from flows.devtools.local_server import STATE_NAME, read_state, stop_local_server
 from tests.conftest import BIN, REPO
 
 STAGES = ["prefect", "log", "plan", "load", "validate", "dbt", "publish"]

@@ -18,8 +18,8 @@ import pytest
 from prefect.states import Failed
 
 from flows.errors import FeedFileError, LandingFileChangingError
-from flows.manifest import LandingFile
 from flows.retries import is_transient
+from flows.stages.manifest import LandingFile
 from tests.conftest import BIN, REPO, query, sha256
 
 FEEDS = ["sources", "countries", "brands", "sales", "exports", "plant_launches"]

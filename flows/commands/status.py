@@ -6,12 +6,12 @@ from pathlib import Path
 
 import duckdb
 
-from flows import runlog
+from flows.commands.reading import reading
 from flows.errors import OutboundError
-from flows.lock import warehouse_is_busy
-from flows.manifest import TABLE as MANIFEST
-from flows.quarantine import TABLE as QUARANTINE
-from flows.reading import reading
+from flows.records import runlog
+from flows.stages.manifest import TABLE as MANIFEST
+from flows.stages.quarantine import TABLE as QUARANTINE
+from flows.warehouse.lock import warehouse_is_busy
 
 
 def _table(rows: list[tuple], headers: list[str]) -> str:

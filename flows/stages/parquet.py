@@ -21,19 +21,19 @@ from pathlib import Path
 import duckdb
 
 from flows.errors import PublishError
+from flows.warehouse.files import WarehouseFiles
 
 MARTS_SCHEMA = "marts"
 
 
 def parquet_link(warehouse: Path) -> Path:
     """The stable path readers use: `<warehouse stem>.parquet` beside the warehouse."""
-    return warehouse.with_suffix(".parquet")
+    return WarehouseFiles(warehouse).parquet_link
 
 
 def version_folder(warehouse: Path, version: str) -> Path:
     """Where the set of one publish lives (hidden; readers go through the link)."""
-    link = parquet_link(warehouse)
-    return link.with_name(f".{link.name}-{version}")
+    return WarehouseFiles(warehouse).parquet_set(version)
 
 
 def write_marts(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
@@ -78,7 +78,7 @@ def align(warehouse: Path, run_id: str) -> Path:
     warehouse. Caller holds the run lock."""
     staged = version_folder(warehouse, run_id)
     if not staged.is_dir():
-        folder = warehouse.parent / f".{parquet_link(warehouse).name}.rewrite-{run_id}"
+        folder = WarehouseFiles(warehouse).parquet_rewrite(run_id)
         with duckdb.connect(str(warehouse), read_only=True) as con:
             write_marts(con, folder)
         staged = stage(folder, warehouse, run_id)
@@ -103,16 +103,17 @@ def stage(folder: Path, warehouse: Path, version: str) -> Path:
 
 def swap(warehouse: Path, staged: Path) -> None:
     """Point the link at `staged` in one rename, then delete the sets older than the one before."""
-    link = parquet_link(warehouse)
+    files = WarehouseFiles(warehouse)
+    link = files.parquet_link
     previous = os.readlink(link) if link.is_symlink() else None
     # A relative target: the warehouse folder can be moved or mounted elsewhere.
-    temporary = link.with_name(f".{link.name}.link-{staged.name}")
+    temporary = files.parquet_link_staging(staged)
     temporary.unlink(missing_ok=True)
     os.symlink(staged.name, temporary)
     os.replace(temporary, link)
     _fsync(link.parent)
     keep = {staged.name, previous}
-    for folder in link.parent.glob(f".{link.name}-*"):
+    for folder in files.folder.glob(files.parquet_sets_glob):
         if folder.name not in keep:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -8,7 +8,7 @@ as a quiet process of its own by the first run, on a free loopback port, with it
 file (prefect-server.log in the logs folder beside the warehouse), and reused by later runs while
 it is up. It records the runs in the same place the temporary server would, PREFECT_HOME's
 database, so `prefect server start` shows them later. A supervisor process (`python -m
-flows.local_server supervise`) owns it: it stops the server, and itself, once no run has used it
+flows.devtools.local_server supervise`) owns it: it stops the server, and itself, once no run has used it
 for OUTBOUND_PREFECT_SERVER_IDLE_SECONDS (default 900), so nothing is left running for long.
 Runs hold a shared lock on a lease file while they use it, so it never stops under a run.
 OUTBOUND_PREFECT_SERVER=ephemeral keeps Prefect's own temporary server instead.
@@ -34,10 +34,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows import settings
+
 BIN = Path(sys.executable).parent
-MODE_ENV = "OUTBOUND_PREFECT_SERVER"  # "ephemeral": Prefect's own temporary server in each run
-IDLE_ENV = "OUTBOUND_PREFECT_SERVER_IDLE_SECONDS"
-DEFAULT_IDLE_SECONDS = 900
 LOG_NAME = "prefect-server.log"
 # In PREFECT_HOME, beside the database the server writes: one local server per Prefect home.
 STATE_NAME = "outbound-server.json"  # its URL, supervisor pid and log, written once it answers
@@ -105,7 +104,7 @@ class LocalServer:
 
 
 def idle_seconds() -> int:
-    return int(os.environ.get(IDLE_ENV, DEFAULT_IDLE_SECONDS))
+    return int(settings.PREFECT_SERVER_IDLE_SECONDS.number())
 
 
 class LocalServerStart:
@@ -130,14 +129,14 @@ class LocalServerStart:
     @classmethod
     def begin(cls, log_dir: Path) -> LocalServerStart | None:
         """Start using the local server, unless a Prefect API is configured (or OUTBOUND_PREFECT_SERVER=ephemeral)."""
-        if os.environ.get(MODE_ENV, "").lower() == "ephemeral":
+        if (settings.PREFECT_SERVER.value() or "").lower() == "ephemeral":
             return None
         from prefect.settings import get_current_settings  # Prefect's own answer: env, profile, prefect.toml
 
-        settings = get_current_settings()
-        if settings.api.url is not None:
+        prefect_settings = get_current_settings()
+        if prefect_settings.api.url is not None:
             return None
-        return cls(Path(settings.home), log_dir)
+        return cls(Path(prefect_settings.home), log_dir)
 
     def wait(self, timeout: float = 120) -> LocalServer | None:
         """Point this process's Prefect at the server once it answers; None (Prefect's temporary server
@@ -226,7 +225,7 @@ def _start_supervisor(home: Path, log_dir: Path) -> subprocess.Popen:
     (home / STATE_NAME).unlink(missing_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.local_server", "supervise", "--home", str(home), "--log", str((log_dir / LOG_NAME).resolve())],
+        [sys.executable, "-m", "flows.devtools.local_server", "supervise", "--home", str(home), "--log", str((log_dir / LOG_NAME).resolve())],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from flows.errors import FeedFileError
-from flows.literal_path import literal_path
-from flows.quarantine import TABLE as QUARANTINE
+from flows.stages.quarantine import TABLE as QUARANTINE
+from flows.warehouse.literal_path import literal_path
 
 _REJECTS, _REJECT_SCANS = "_load_rejects", "_load_reject_scans"
 # Longest CSV record DuckDB may read: room for a 10 MB quote and then some.

@@ -4,7 +4,7 @@ The build is a separate DuckDB file with the same name in a private folder besid
 (same name, so views that name their catalog keep working; same folder's filesystem, so the
 rename is atomic). Readers see the old file or the new one, never a half-built one.
 
-Each publish also writes every mart as Parquet (flows/parquet.py), swapped in right after the
+Each publish also writes every mart as Parquet (flows/stages/parquet.py), swapped in right after the
 warehouse, so a failed run leaves both the old warehouse and the old Parquet files in place.
 """
 
@@ -14,19 +14,18 @@ import os
 import shutil
 from pathlib import Path
 
-from flows import engine, parquet
+from flows.devtools.faults import pause_point
 from flows.errors import OutboundError, PublishError
-from flows.faults import pause_point
 from flows.interrupts import PUBLISHED_NOTE, signals_held
-from flows.published import WarehouseDamagedError, no_writer, open_read_only, set_aside, wal
-
-# The folder a run builds in, beside the published warehouse: `.<name>.build-<run id>`.
-BUILD_GLOB = ".{name}.build-*"
+from flows.stages import parquet
+from flows.warehouse import connections as engine
+from flows.warehouse.files import WarehouseFiles, run_of_build
+from flows.warehouse.published import WarehouseDamagedError, no_writer, open_read_only, set_aside, wal
 
 
 def prepare_build(warehouse: Path, run_id: str, start_from_published: bool) -> Path:
     """A private copy to build in: of the published warehouse, or a new empty file."""
-    path = warehouse.parent / BUILD_GLOB.format(name=warehouse.name).replace("*", run_id) / warehouse.name
+    path = WarehouseFiles(warehouse).build(run_id)
     path.parent.mkdir(parents=True, exist_ok=False)
     if start_from_published:
         # Readers hold the published file read-only at most, so its bytes are a consistent database.
@@ -103,4 +102,4 @@ def _is_damaged(warehouse: Path) -> bool:
 
 def _run_id(build: Path) -> str:
     """The run id in the build folder's name (see prepare_build)."""
-    return build.parent.name.rpartition(".build-")[2]
+    return run_of_build(build)

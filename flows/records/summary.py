@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.build import DbtBuild
-from flows.findings import Findings
-from flows.freshness import Freshness
-from flows.load import SkippedFile
-from flows.manifest import Plan
-from flows.quarantine import Rejection
+from flows.build.runner import DbtBuild
+from flows.records.findings import Findings
+from flows.records.freshness import Freshness
+from flows.stages.load import SkippedFile
+from flows.stages.manifest import Plan
+from flows.stages.quarantine import Rejection
 
 
 @dataclass(frozen=True)

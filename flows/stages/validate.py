@@ -16,7 +16,7 @@ from functools import cache
 import duckdb
 import pandas as pd
 
-from flows.quarantine import TABLE as QUARANTINE
+from flows.stages.quarantine import TABLE as QUARANTINE
 from schemas import FEEDS
 from schemas.sql import FeedRules, compile_rules
 

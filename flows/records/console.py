@@ -22,19 +22,32 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.warehouse.files import WarehouseFiles
+
+
+def ignore_known_warnings() -> None:
+    """Silence warnings that say nothing to Outbound's users, for the rest of the process: called
+    when a command or a flow run starts, never on import.
+
+    Where the Spark extra is installed, pandera and DuckDB import pyspark.pandas, which warns that
+    it does not fully support pandas 3: Outbound never hands Spark a pandas object (the feeds go
+    as Parquet). A served run prints it once per import in its own process otherwise.
+    """
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
 if TYPE_CHECKING:
-    from flows.local_server import LocalServer
+    from flows.devtools.local_server import LocalServer
 
 STAGE_WIDTH = 10  # "validate" and two spaces
 # Log files beside the warehouse kept, newest first; older ones are removed as a run starts.
 KEEP_LOGS = 50
-LOG_DIR_NAME = "logs"
 SUMMARIZED = {"outbound_summarized": True}  # a warning the summary repeats: not printed as it happens
 _FLOWS_DIR = str(Path(__file__).resolve().parent)
 
@@ -69,7 +82,7 @@ def progress(description: str, total: float | None = None) -> Iterator[Callable[
 
 
 def log_dir(warehouse: Path) -> Path:
-    return warehouse.parent / LOG_DIR_NAME
+    return WarehouseFiles(warehouse).logs
 
 
 class RunConsole(logging.Handler):

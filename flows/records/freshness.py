@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from flows.build import DBT_PROJECT_DIR
+from flows.build.runner import DBT_PROJECT_DIR
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "__sources.yml"
 _PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}

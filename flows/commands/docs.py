@@ -17,16 +17,19 @@ import tempfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from flows.build import DATABASE_ENV, DBT_PROJECT_DIR, PROFILES_DIR, close_dbt_connection
+from flows import settings
+from flows.build.runner import close_dbt_connection, environment
 from flows.errors import OutboundError
-from flows.published import open_read_only
+from flows.settings import DBT_PROJECT_DIR, PROFILES_DIR
+from flows.warehouse.files import WarehouseFiles
+from flows.warehouse.published import open_read_only
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")
 HOST = "127.0.0.1"
 
 
 def default_output(warehouse: Path) -> Path:
-    return warehouse.parent / "docs"
+    return WarehouseFiles(warehouse).docs
 
 
 def docs(warehouse: Path, output: Path | None = None, serve_site: bool = False, port: int = 8080) -> Path:
@@ -49,16 +52,11 @@ def generate(warehouse: Path, output: Path) -> Path:
         target = Path(scratch) / "target"
         args = ["docs", "generate", "--static", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR)]
         args += ["--target-path", str(target), "--quiet", "--no-use-colors"]
-        previous = os.environ.get(DATABASE_ENV)
-        os.environ[DATABASE_ENV] = str(copy)
-        try:
-            result = dbtRunner().invoke(args)
-        finally:
-            close_dbt_connection()  # dbt-duckdb keeps it open (keep_open), on a copy about to be deleted
-            if previous is None:
-                os.environ.pop(DATABASE_ENV, None)
-            else:
-                os.environ[DATABASE_ENV] = previous
+        with environment({settings.DBT_DATABASE: str(copy)}):
+            try:
+                result = dbtRunner().invoke(args)
+            finally:
+                close_dbt_connection()  # dbt-duckdb keeps it open for the invocation, on a copy about to be deleted
         if result.exception is not None or not result.success:
             raise OutboundError(f"dbt docs generate failed: {result.exception or 'see dbt_project/logs/dbt.log'}")
         output.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from typing import TextIO
 import duckdb
 
 from flows.errors import OutboundError
-from flows.published import open_read_only
+from flows.warehouse.published import open_read_only
 
 FORMATS = ("table", "csv", "json", "markdown")
 HISTORY_FILE = ".outbound_sql_history"

@@ -8,17 +8,15 @@ sorts, joins and aggregates to `<file>.tmp/` beside the database: the build fold
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
 
-MEMORY_LIMIT_ENV = "OUTBOUND_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "2GB"
+from flows import settings
 
 
 def memory_limit() -> str:
-    return os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+    return settings.DUCKDB_MEMORY_LIMIT.value() or "2GB"
 
 
 def connect(database: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 from prefect.artifacts import create_markdown_artifact
 
-from flows.build import DbtBuild
-from flows.findings import Findings
-from flows.freshness import Freshness
-from flows.quarantine import TABLE as QUARANTINE
-from flows.summary import FeedSummary
+from flows.build.runner import DbtBuild
+from flows.records.findings import Findings
+from flows.records.freshness import Freshness
+from flows.records.summary import FeedSummary
+from flows.stages.quarantine import TABLE as QUARANTINE
 
 # Longest dbt node name shown in the artifact's table: a test's generated name can run to 200
 # characters without a space, which no table can wrap, so it would push the other columns out of a

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from flows.literal_path import literal_path
+from flows.warehouse.files import WarehouseFiles
+from flows.warehouse.literal_path import literal_path
 
 RUNS_TABLE = "ops.runs"
 _COLUMNS = {
@@ -45,7 +46,7 @@ def now() -> str:
 
 
 def log_path(warehouse: Path) -> Path:
-    return warehouse.with_name(warehouse.stem + ".runs.jsonl")
+    return WarehouseFiles(warehouse).runs_log
 
 
 @dataclass

@@ -13,7 +13,6 @@ import shutil
 import socket
 import sys
 import threading
-import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,28 +22,14 @@ from pathlib import Path
 
 import duckdb
 
-from flows import console
+from flows import settings
+from flows.build import exchange
+from flows.devtools.faults import pause_point
 from flows.errors import BuildError
-from flows.faults import pause_point
-from flows.lock import lock_folder
+from flows.records import console
+from flows.settings import DBT_PROJECT_DIR, PROFILES_DIR, TARGETS
+from flows.warehouse.lock import lock_folder
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
-PROFILES_DIR = REPO_DIR
-DATABASE_ENV = "OUTBOUND_DBT_DATABASE"
-RUN_ID_ENV = "OUTBOUND_RUN_ID"
-# The dbt targets in profiles.yml: DuckDB builds in the build file itself, the others through
-# Parquet files exchanged with the engine (flows/exchange.py).
-TARGETS = ("duckdb", "spark", "spark_thrift")
-EXCHANGE_ENV = "OUTBOUND_EXCHANGE_DIR"
-SPARK_DIR_ENV = "OUTBOUND_SPARK_DIR"
-# Where a run hands the feeds to the engine and takes the models back: by default the run's build
-# folder; for a cluster, a folder every executor and the flow reach (a shared mount). Each run uses
-# a folder of its own in it, removed when the build ends.
-HANDOVER_ENV = "OUTBOUND_HANDOVER_DIR"
-# The Thrift server the spark_thrift target connects to: profiles.yml reads the same variables, with the same defaults.
-THRIFT_HOST_ENV, THRIFT_PORT_ENV = "OUTBOUND_SPARK_THRIFT_HOST", "OUTBOUND_SPARK_THRIFT_PORT"
-THRIFT_DEFAULT_HOST, THRIFT_DEFAULT_PORT = "127.0.0.1", "10000"
 # dbt reuses its parse of the project (target/partial_parse.msgpack) only while the profile's
 # connection is unchanged, database path included: a new path meant a full parse, 2.3 to 2.8 s
 # more per seeds run. So dbt always opens the build through this one path, a link to the run's
@@ -134,7 +119,7 @@ def check_target(target: str) -> None:
 
 def thrift_address() -> tuple[str, int]:
     """The host and port of the Thrift server the spark_thrift target connects to (as profiles.yml reads them)."""
-    return os.environ.get(THRIFT_HOST_ENV, THRIFT_DEFAULT_HOST), int(os.environ.get(THRIFT_PORT_ENV, THRIFT_DEFAULT_PORT))
+    return settings.SPARK_THRIFT_HOST.value() or "127.0.0.1", int(settings.SPARK_THRIFT_PORT.number())
 
 
 def thrift_unreachable() -> str | None:
@@ -151,7 +136,7 @@ def thrift_unreachable() -> str | None:
         reason = (error.strerror or str(error)).lower()
     return (
         f"dbt target spark_thrift: no Spark Thrift server answers at {host}:{port} ({reason}); "
-        f"start one (make cluster) or point {THRIFT_HOST_ENV} and {THRIFT_PORT_ENV} at yours"
+        f"start one (make cluster) or point {settings.SPARK_THRIFT_HOST.name} and {settings.SPARK_THRIFT_PORT.name} at yours"
     )
 
 
@@ -182,7 +167,7 @@ def dbt_build(database: Path, run_id: str, target: str = "duckdb", unit_tests: b
     the marts it reads in one query come from one publish. Failures are in the result, not raised:
     the caller records them first (ops.dbt_results), then calls `raise_for_failures`.
     On a target other than DuckDB the feeds go to the engine, and its models come back into
-    `database`, as Parquet in a hand-over folder both reach (flows/exchange.py, `handover_dir`).
+    `database`, as Parquet in a hand-over folder both reach (flows/build/exchange.py, `handover_dir`).
     """
     exchange_dir = handover_dir(database, run_id)
     try:
@@ -200,14 +185,13 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
     """dbt build on `target`; for another engine, with the feeds handed over in `exchange_dir` and its models read back."""
     from dbt.cli.main import dbtRunner  # dbt is slow to import: only when a build runs.
 
-    from flows import exchange  # imports this module
-
-    os.environ[RUN_ID_ENV] = run_id
+    # What dbt reads through env_var() (profiles.yml, the macros), for this build only.
+    for_dbt = {settings.RUN_ID: run_id}
     if target != "duckdb":
         with duckdb.connect(str(database)) as con:
             exchange.write_feeds(con, exchange_dir)
-        os.environ[EXCHANGE_ENV] = str(exchange_dir)
-        os.environ[SPARK_DIR_ENV] = str(database.parent.resolve() / "spark")  # the engine's scratch, removed with the build
+        for_dbt[settings.EXCHANGE_DIR] = str(exchange_dir)
+        for_dbt[settings.SPARK_DIR] = str(database.parent.resolve() / "spark")  # the engine's scratch, removed with the build
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
     args += ["--target", target]
     # dbt's debug file log writes every statement under a lock all its threads share: it cost a
@@ -219,8 +203,7 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     try:
-        with linked_build(database) as dbt_database:
-            os.environ[DATABASE_ENV] = str(dbt_database)
+        with linked_build(database) as dbt_database, environment({**for_dbt, settings.DBT_DATABASE: str(dbt_database)}):
             try:
                 with console.progress("dbt build") as advance:
                     result = dbtRunner(callbacks=[_pause_after_first_node, _counting_nodes(advance)]).invoke(args)
@@ -228,7 +211,6 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
                 close_dbt_connection()
     finally:
         stop_spark_session()
-        os.environ.pop(EXCHANGE_ENV, None)
     if result.exception is not None:
         return DbtBuild(error=str(result.exception))
     # Exposures and other nodes that only describe the project are "built" as no-ops: not reported.
@@ -252,7 +234,7 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
 
 def handover_dir(database: Path, run_id: str) -> Path:
     """This run's hand-over folder: run-<run id> in $OUTBOUND_HANDOVER_DIR if set, else in the run's build folder."""
-    shared = os.environ.get(HANDOVER_ENV)
+    shared = settings.HANDOVER_DIR.value()
     if shared:
         return Path(shared).resolve() / f"run-{run_id}"
     return database.parent.resolve() / "exchange"
@@ -281,9 +263,24 @@ def linked_build(database: Path) -> Iterator[Path]:
         os.close(lock)  # releases the lock
 
 
+@contextmanager
+def environment(values: dict[settings.Setting, str]) -> Iterator[None]:
+    """Set these variables for the block (dbt reads them through env_var()), then put back what was there."""
+    before = {setting.name: os.environ.get(setting.name) for setting in values}
+    os.environ.update({setting.name: value for setting, value in values.items()})
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def close_dbt_connection() -> None:
-    """Close the DuckDB connection dbt-duckdb keeps open after an in-process invocation (keep_open in
-    profiles.yml): until then it holds the database file (the flow's build, which it reads, stamps
+    """Close the DuckDB connection dbt-duckdb keeps open after an in-process invocation (it has
+    defaulted to one connection per invocation since 1.9.2): until then it holds the database file (the flow's build, which it reads, stamps
     and renames next; `outbound docs`' copy), and a process exiting with it open can hang."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
@@ -291,11 +288,6 @@ def close_dbt_connection() -> None:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
-
-
-# pyspark warns on import that it does not support pandas 3 fully: Outbound never hands it a
-# pandas object (the feeds go as Parquet), so the warning only clutters the run's output.
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
 def stop_spark_session() -> None:
@@ -355,6 +347,6 @@ def _counting_nodes(advance):
 
 
 def _pause_after_first_node(event) -> None:
-    """Crash tests: pause inside dbt, once its first node has finished (see flows.faults)."""
+    """Crash tests: pause inside dbt, once its first node has finished (see flows.devtools.faults)."""
     if event.info.name == "NodeFinished":
         pause_point("dbt")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from flows.build import DBT_PROJECT_DIR, REPO_DIR
 from flows.errors import LandingFileChangingError
-from flows.published import open_read_only
+from flows.settings import REPO_DIR
+from flows.warehouse.published import open_read_only
 
 TABLE = "ops.manifest"
 PUBLICATION = "ops.publication"
@@ -41,21 +41,28 @@ comment on table {TABLE} is 'Every landing file in the warehouse, by name: where
 comment on table {PUBLICATION} is 'The run that published this warehouse, the version of the code that built it, and the dbt target (engine) its models were built on.';
 """
 
-# What decides how a warehouse is built: the feed contracts, the loader, the validator, dbt.
-_CODE = [
-    *sorted((REPO_DIR / "schemas").glob("*.py")),
-    REPO_DIR / "flows" / "load.py",
-    REPO_DIR / "flows" / "validate.py",
-    REPO_DIR / "flows" / "manifest.py",
-    DBT_PROJECT_DIR / "dbt_project.yml",
-    *sorted(p for folder in ("models", "macros", "tests") for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()),
-]
+# What decides how a warehouse is built, by folder: the feed contracts, the stages (load,
+# quarantine, validate, precision, this manifest, publish), the dbt runner and hand-over, and the
+# dbt project's models, macros, tests and settings. Every file in them counts, whatever its name:
+# a module added, moved or changed there rebuilds the warehouses built before.
+SHAPING = ("schemas", "flows/stages", "flows/build", "dbt_project/models", "dbt_project/macros", "dbt_project/tests", "dbt_project/dbt_project.yml")
 
 
-def code_version() -> str:
+def code_files(root: Path = REPO_DIR) -> list[Path]:
+    """The files whose bytes make the code version, under `root` (sorted, caches left out)."""
+    files = []
+    for name in SHAPING:
+        path = root / name
+        found = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        files += [p for p in found if "__pycache__" not in p.parts]
+    return sorted(files)
+
+
+def code_version(root: Path = REPO_DIR) -> str:
+    """A digest of the code that shapes a warehouse (`code_files`): each file's path below `root`, and its bytes."""
     digest = hashlib.sha256()
-    for path in _CODE:
-        digest.update(str(path.relative_to(REPO_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in code_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -117,6 +124,11 @@ class Plan:
     @property
     def to_load(self) -> list[LandingFile]:
         return self.new + [file for _, file in self.changed]
+
+    def feeds_kept(self, prune: bool) -> set[str]:
+        """The feeds that will have a file after this run: loaded, unchanged or renamed, or removed but kept (no `prune`)."""
+        kept = {file.feed for file in self.to_load + self.unchanged + [after for _, after in self.renamed]}
+        return kept | {file.feed for file in self.removed if not prune}
 
     def counts_text(self) -> str:
         """The files by fate, as the run's plan line and its summary say them (renamed only when any were)."""

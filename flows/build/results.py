@@ -1,6 +1,6 @@
 """dbt's results, node by node, for every run that ran dbt: the log beside the warehouse and ops.dbt_results.
 
-Like the run log (flows.runlog), the log lives outside the warehouse so that a failed build's
+Like the run log (flows.records.runlog), the log lives outside the warehouse so that a failed build's
 results, which are never published, are kept too; each publish copies it into ops.dbt_results,
 where BI tools can chart test failures and build times without Prefect.
 """
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from flows.build import DbtBuild
-from flows.literal_path import literal_path
+from flows.build.runner import DbtBuild
+from flows.warehouse.files import WarehouseFiles
+from flows.warehouse.literal_path import literal_path
 
 TABLE = "ops.dbt_results"
 _COLUMNS = {
@@ -36,7 +37,7 @@ _COLUMNS = {
 
 
 def log_path(warehouse: Path) -> Path:
-    return warehouse.with_name(warehouse.stem + ".dbt_results.jsonl")
+    return WarehouseFiles(warehouse).dbt_results_log
 
 
 def append(warehouse: Path, run_id: str, build: DbtBuild) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from flows.errors import OutboundError, WarehouseFileLockedError
+from flows.warehouse.files import aside, wal_of
 
 READ_ONLY_HINT = "connect read-only (duckdb.connect(path, read_only=True), or `outbound sql`)"
 
@@ -42,7 +43,7 @@ class StrayLogError(OutboundError):
 
 def wal(database: Path) -> Path:
     """Where DuckDB keeps the write-ahead log of `database`: beside it, by name."""
-    return database.with_name(database.name + ".wal")
+    return wal_of(database)
 
 
 def _held_error(warehouse: Path) -> WarehouseFileLockedError:
@@ -119,7 +120,7 @@ def open_read_only(warehouse: Path, config: dict | None = None) -> duckdb.DuckDB
 def set_aside(path: Path, why: str) -> Path:
     """Rename `path` to `<path>.<why>-<UTC time>` beside it, kept for whoever wants to look."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    kept = path.with_name(f"{path.name}.{why}-{stamp}")
+    kept = aside(path, why, stamp)
     os.replace(path, kept)
     return kept
 

@@ -12,14 +12,13 @@ import os
 import sys
 import time
 
-PAUSE_ENV = "OUTBOUND_PAUSE_AT"
-RESUME_ENV = "OUTBOUND_RESUME_WHEN"
+from flows import settings
 
 
 def pause_point(stage: str) -> None:
-    if os.environ.get(PAUSE_ENV) != stage:
+    if settings.PAUSE_AT.value() != stage:
         return
     print(f"outbound: paused at {stage} (pid {os.getpid()})", file=sys.stderr, flush=True)
-    resume = os.environ.get(RESUME_ENV)
+    resume = settings.RESUME_WHEN.value()
     while not (resume and os.path.exists(resume)):
         time.sleep(0.1 if resume else 3600)

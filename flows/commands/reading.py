@@ -1,6 +1,6 @@
 """The read commands' connection (`status`, `rejects`, `explain`): one `error:` line, never a traceback.
 
-They open the published warehouse exactly as `outbound sql` does (flows.sql.connect: read-only, no
+They open the published warehouse exactly as `outbound sql` does (flows.commands.sql.connect: read-only, no
 access to files, network or extensions, its configuration locked), so a missing, held or damaged
 file gets the same one-line error there as here. A file that opens but is not a published
 Outbound warehouse (an empty DuckDB file, one from another tool) fails at its first query: that
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from flows.commands.sql import connect
 from flows.errors import OutboundError
-from flows.sql import connect
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from plotly.colors import qualitative
 
 from flows.errors import OutboundError
-from flows.published import open_read_only
+from flows.warehouse.published import open_read_only
 
 # The marts the page is drawn from: a warehouse without them is not a published one.
 MARTS = ("brand_mix", "growth_rates", "localization_timeline", "data_quality_findings")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from flows.build import DBT_PROJECT_DIR
-from flows.precision import FIGURE_FEEDS, steps_table
+from flows.settings import DBT_PROJECT_DIR
+from flows.stages.precision import FIGURE_FEEDS, steps_table
 from schemas import FEEDS
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -30,7 +30,7 @@ def _literal(text: str) -> str:
 
 def write_feeds(con: duckdb.DuckDBPyConnection, exchange: Path) -> None:
     """Each feed's valid rows as one Parquet file, <exchange>/landing/<feed>/data.parquet; and the
-    figure feeds' written precision (flows/precision.py), <exchange>/landing/<feed>_units_steps/."""
+    figure feeds' written precision (flows/stages/precision.py), <exchange>/landing/<feed>_units_steps/."""
     for table in [*FEEDS, *(steps_table(feed).removeprefix("raw.") for feed in FIGURE_FEEDS)]:
         folder = exchange / "landing" / table
         folder.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from flows.commands.reading import reading
 from flows.errors import OutboundError
-from flows.reading import reading
 
 # Columns a person reads as the row's identity and numbers; the lineage lists are shown as figures.
 _HIDDEN = {"source_ids", "figure_refs", "run_id"}

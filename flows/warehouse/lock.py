@@ -9,12 +9,10 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from flows.errors import WarehouseBusyError
-from flows.publish import BUILD_GLOB
+from flows.warehouse.files import WarehouseFiles
 
 
 def lock_folder(folder: Path, wait: bool) -> int:
@@ -49,19 +47,10 @@ class WarehouseLock:
             self._folder = None
 
 
-@contextmanager
-def warehouse_lock(warehouse: Path) -> Iterator[WarehouseLock]:
-    """Hold the warehouse folder for the `with` block; fail at once if another run holds it."""
-    lock = WarehouseLock(warehouse)
-    try:
-        yield lock
-    finally:
-        lock.release()
-
-
 def remove_stale_builds(warehouse: Path) -> list[Path]:
     """Delete the build folders of runs that were killed (only call while holding the lock)."""
-    stale = sorted(warehouse.parent.glob(BUILD_GLOB.format(name=warehouse.name)))
+    files = WarehouseFiles(warehouse)
+    stale = sorted(files.folder.glob(files.builds_glob))
     for folder in stale:
         shutil.rmtree(folder, ignore_errors=True)
     return stale

@@ -8,7 +8,7 @@ spark_thrift` connects to. Everything binds to 127.0.0.1 on free ports; logs, wo
 and the tables live in one folder; the catalog is in memory (no Derby metastore to lock or clean).
 `stop()` stops every process by its id, executors included, whatever happened before.
 
-    python -m flows.spark_cluster        # `make cluster`: start, print the settings to use, run until Ctrl-C
+    python -m flows.devtools.spark_cluster        # `make cluster`: start, print the settings to use, run until Ctrl-C
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.local_server import free_port
+from flows import settings
+from flows.devtools.local_server import free_port
 
 HOST = "127.0.0.1"
-# The environment variables profiles.yml reads for the spark_thrift target (as flows.build reads them).
-THRIFT_HOST_ENV = "OUTBOUND_SPARK_THRIFT_HOST"
-THRIFT_PORT_ENV = "OUTBOUND_SPARK_THRIFT_PORT"
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 APP_NAME = "Outbound Thrift server"
 # No JVM of the cluster writes outside its folder: not its temp files, not /tmp/hsperfdata_<user>.
@@ -67,7 +65,7 @@ class SparkCluster:
 
     def env(self) -> dict[str, str]:
         """The settings `outbound run --target spark_thrift` needs to reach this cluster's Thrift server."""
-        return {THRIFT_HOST_ENV: HOST, THRIFT_PORT_ENV: str(self.thrift_port)}
+        return {settings.SPARK_THRIFT_HOST.name: HOST, settings.SPARK_THRIFT_PORT.name: str(self.thrift_port)}
 
     def master_status(self) -> dict:
         """The master's JSON status: its workers (cores, memory) and applications."""
@@ -175,7 +173,7 @@ def start_cluster(
             "spark.sql.warehouse.dir": str(folder / "warehouse"),
             "spark.sql.session.timeZone": "UTC",
             # Small data (the seeds, the tests): few shuffle partitions, no adaptive re-planning.
-            "spark.sql.shuffle.partitions": os.environ.get("OUTBOUND_SPARK_SHUFFLE_PARTITIONS", "2"),
+            "spark.sql.shuffle.partitions": settings.SPARK_SHUFFLE_PARTITIONS.value(),
             "spark.ui.showConsoleProgress": "false",
         }
         hive_conf = {
