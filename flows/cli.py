@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no reason for a traceback
             try:
                 with storage_errors(), RunConsole(_warehouse(args), args.verbose) as console:
-                    server = LocalServerStart.begin(console.log_dir)  # None when a Prefect API is configured
+                    server = LocalServerStart.begin(console.files.prefect_server_log)  # None when a Prefect API is configured
                     from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
 
                     console.prefect(server.wait() if server else None)

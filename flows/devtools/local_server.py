@@ -37,7 +37,6 @@ from pathlib import Path
 from flows import settings
 
 BIN = Path(sys.executable).parent
-LOG_NAME = "prefect-server.log"
 # In PREFECT_HOME, beside the database the server writes: one local server per Prefect home.
 STATE_NAME = "outbound-server.json"  # its URL, supervisor pid and log, written once it answers
 LOCK_NAME = "outbound-server.lock"  # held while a run looks for the server or starts one, and while it is stopped
@@ -114,7 +113,7 @@ class LocalServerStart:
     The run holds a lease on the server from `wait` until it exits.
     """
 
-    def __init__(self, home: Path, log_dir: Path) -> None:
+    def __init__(self, home: Path, log: Path) -> None:
         self.home = home
         self.home.mkdir(parents=True, exist_ok=True)
         self._lock = _lock(home / LOCK_NAME)  # held until wait(): runs look for the server one at a time
@@ -124,10 +123,10 @@ class LocalServerStart:
             _stop_orphan(self.state)
             self.state = None
         if self.state is None:
-            self.supervisor = _start_supervisor(home, log_dir)
+            self.supervisor = _start_supervisor(home, log)
 
     @classmethod
-    def begin(cls, log_dir: Path) -> LocalServerStart | None:
+    def begin(cls, log: Path) -> LocalServerStart | None:
         """Start using the local server, unless a Prefect API is configured (or OUTBOUND_PREFECT_SERVER=ephemeral)."""
         if (settings.PREFECT_SERVER.value() or "").lower() == "ephemeral":
             return None
@@ -136,7 +135,7 @@ class LocalServerStart:
         prefect_settings = get_current_settings()
         if prefect_settings.api.url is not None:
             return None
-        return cls(Path(prefect_settings.home), log_dir)
+        return cls(Path(prefect_settings.home), log)
 
     def wait(self, timeout: float = 120) -> LocalServer | None:
         """Point this process's Prefect at the server once it answers; None (Prefect's temporary server
@@ -220,12 +219,12 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _start_supervisor(home: Path, log_dir: Path) -> subprocess.Popen:
+def _start_supervisor(home: Path, log: Path) -> subprocess.Popen:
     """Start the supervisor, which starts the server and writes the state file once it answers."""
     (home / STATE_NAME).unlink(missing_ok=True)
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.devtools.local_server", "supervise", "--home", str(home), "--log", str((log_dir / LOG_NAME).resolve())],
+        [sys.executable, "-m", "flows.devtools.local_server", "supervise", "--home", str(home), "--log", str(log.resolve())],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -81,21 +81,18 @@ def progress(description: str, total: float | None = None) -> Iterator[Callable[
         bar.remove_task(task)
 
 
-def log_dir(warehouse: Path) -> Path:
-    return WarehouseFiles(warehouse).logs
-
-
 class RunConsole(logging.Handler):
     """The console of one `outbound run`: installed on the root logger for the length of the run."""
 
     def __init__(self, warehouse: Path, verbose: bool = False) -> None:
         super().__init__(level=logging.INFO)
         self.verbose = verbose
-        self.log_dir = log_dir(warehouse)
+        self.files = WarehouseFiles(warehouse)
+        self.log_dir = self.files.logs
         self.log_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        self.log_file = self.log_dir / f"outbound-{stamp}-{os.getpid()}.log"
-        _remove_old_logs(self.log_dir)
+        self.log_file = self.files.run_log(stamp, os.getpid())
+        _remove_old_logs(self.files)
         self.bar = None
         self._removed: list[logging.Handler] = []
         self._file: logging.Handler | None = None
@@ -211,7 +208,7 @@ def _progress_bar():
     )
 
 
-def _remove_old_logs(folder: Path) -> None:
-    logs = sorted(folder.glob("outbound-*.log"), key=lambda path: path.stat().st_mtime, reverse=True)
+def _remove_old_logs(files: WarehouseFiles) -> None:
+    logs = sorted(files.logs.glob(files.run_logs_glob), key=lambda path: path.stat().st_mtime, reverse=True)
     for old in logs[KEEP_LOGS:]:
         old.unlink(missing_ok=True)
