@@ -230,7 +230,7 @@ def _start_supervisor(home: Path, log: Path) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         # Its own session: Ctrl-C in the run's terminal does not reach it, and it outlives the run.
         start_new_session=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=settings.REPO_DIR,
     )
 
 

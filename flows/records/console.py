@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.settings import REPO_DIR
 from flows.warehouse.files import WarehouseFiles
 
 
@@ -49,7 +50,7 @@ STAGE_WIDTH = 10  # "validate" and two spaces
 # Log files beside the warehouse kept, newest first; older ones are removed as a run starts.
 KEEP_LOGS = 50
 SUMMARIZED = {"outbound_summarized": True}  # a warning the summary repeats: not printed as it happens
-_FLOWS_DIR = str(Path(__file__).resolve().parent)
+_FLOWS_DIR = str(REPO_DIR / "flows")
 
 _active: RunConsole | None = None
 
