@@ -37,7 +37,7 @@ MONTHLY_SERIES_DRAWN = 12
 _REMAINDER = {"Not broken out", "Other", "Unknown"}
 _REMAINDER_COLOR = "#c7c7c7"
 _DIMENSIONS = {"brand": "Brand", "powertrain": "Powertrain", "channel": "Sales channel"}
-# Milestones in the order a plant goes through them, with how each is drawn.
+# Milestones in the order a plant goes through them (the contract's, schemas/plant_launches.py), with how each is drawn.
 _MILESTONES = {
     "announced": ("Announced", "circle-open", "#7f7f7f"),
     "construction_start": ("Construction start", "square", "#1f77b4"),
@@ -46,6 +46,8 @@ _MILESTONES = {
     "first_vehicle_delivered": ("First vehicle delivered", "triangle-up", "#9467bd"),
     "inauguration": ("Inauguration", "hexagon", "#ff7f0e"),
 }
+# Entity types (the contracts' vocabulary, schemas/figures.py) in the order the growth chart lists them.
+_ENTITY_TYPE_ORDER = {"group": 0, "brand": 1, "country": 2}
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 # No plotly logo link, no "Share chart..." button (it uploads to a cloud): the page sends nothing anywhere.
 _PLOT_CONFIG = {"displaylogo": False, "showSendToCloud": False, "responsive": True}
@@ -326,9 +328,15 @@ def _has_rate(row: dict[str, Any]) -> bool:
 
 def _growth_figure(rows: list[dict[str, Any]]) -> go.Figure:
     """Growth rates: as reported, computed over comparable periods, and computed over periods that are not comparable."""
-    order = {"group": 0, "brand": 1, "country": 2}
     rows = sorted(
-        rows, key=lambda r: (order.get(r["entity_type"], 9), r["entity"], r["metric"], r["powertrain"], r["period_start"] or date.min)
+        rows,
+        key=lambda r: (
+            _ENTITY_TYPE_ORDER.get(r["entity_type"], 9),
+            r["entity"],
+            r["metric"],
+            r["powertrain"],
+            r["period_start"] or date.min,
+        ),
     )
     label = {id(r): _growth_label(r) for r in rows}
     figure = go.Figure()
