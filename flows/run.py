@@ -183,7 +183,7 @@ def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tes
     result = dbt_build(build, run_id, target, unit_tests)
     dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
     # One after the other: on 2 cores, a thread per node only adds contention (measured: 1.5 s
-    # against 1.0 s for the seeds' 165 nodes). A failed node fails its task; the build raises below.
+    # against 1.0 s for the seeds' nodes). A failed node fails its task; the build raises below.
     for node in result.nodes:
         report_dbt_node(node, return_state=True)
     artifacts.post_dbt_results(result)

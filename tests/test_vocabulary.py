@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows import report, synth
+from flows.commands import report
+from flows.devtools import synth
 from schemas import PlantLaunchesModel, SalesModel
 from schemas.figures import ENTITY_TYPES, POWERTRAINS, UNITS_QUALIFIERS
 from schemas.plant_launches import ASSEMBLY_MODES, DATE_PRECISIONS, MILESTONES
