@@ -32,9 +32,9 @@ bench: $(STAMP) $(if $(findstring spark,$(TARGET)),$(SPARK_STAMP))
 	$(BIN)/python -m benchmarks.bench --rows $(ROWS) --target $(TARGET)
 
 # A Spark standalone master, two workers and the Thrift server on 127.0.0.1, from the pinned pyspark,
-# until Ctrl-C (flows/spark_cluster.py, as the tests start it); it prints the settings for --target spark_thrift.
+# until Ctrl-C (flows/devtools/spark_cluster.py, as the tests start it); it prints the settings for --target spark_thrift.
 cluster: $(SPARK_STAMP)
-	$(BIN)/python -m flows.spark_cluster
+	$(BIN)/python -m flows.devtools.spark_cluster
 
 venv: $(STAMP)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from flows.engine import memory_limit
-from flows.load import feed_files
-from flows.precision import FIGURE_FEEDS, record_units_steps
+from flows.stages.load import feed_files
+from flows.stages.precision import FIGURE_FEEDS, record_units_steps
+from flows.warehouse.connections import memory_limit
 from schemas import FEEDS
 from schemas.sql import compile_rules
 

@@ -11,7 +11,7 @@ In one sitting, with a `prefect server start` of its own (as a deployment runs):
 
 With --target spark, every full `outbound run` is also done with `--target spark` (the models
 built and tested on a local Spark), and its line gives its ratio to the DuckDB run as well; with
---target spark_thrift, on a Spark cluster the bench starts (flows/spark_cluster.py: a standalone
+--target spark_thrift, on a Spark cluster the bench starts (flows/devtools/spark_cluster.py: a standalone
 master, two one-core workers and the Thrift server); --target spark,spark_thrift does both.
 
 Each line gives wall time and peak RSS (of the whole process tree), per stage and in total, and
@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import measure
-from flows.local_server import start_prefect_server, stop_process_group
+from flows import settings
+from flows.devtools.local_server import start_prefect_server, stop_process_group
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -162,7 +163,7 @@ def seeds(work: Path, env: dict[str, str], server_url: str | None, targets: list
     for mode, url in modes:
         mode_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"} | ({"PREFECT_API_URL": url} if url else {})
         if url is None:  # Prefect's own temporary server, not the local one `outbound run` starts without an API
-            mode_env["OUTBOUND_PREFECT_SERVER"] = "ephemeral"
+            mode_env[settings.PREFECT_SERVER.name] = "ephemeral"
         empty = [measure.run([PYTHON, "-m", "benchmarks.empty_flow"], env=mode_env, cwd=REPO).seconds for _ in range(3)]
         full, no_op = [], []
         for attempt in range(3):
@@ -205,7 +206,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="outbound-bench-"))
     env = {**os.environ}
-    env.pop("OUTBOUND_WAREHOUSE", None)
+    env.pop(settings.WAREHOUSE.name, None)
     home = work / "prefect-home"
     home.mkdir()
     started = start_prefect_server(home)
@@ -220,7 +221,7 @@ def main() -> None:
     try:
         if "spark_thrift" in targets:
             # A standalone master, two one-core workers and the Thrift server, as the tests start them.
-            from flows.spark_cluster import start_cluster
+            from flows.devtools.spark_cluster import start_cluster
 
             started_at = time.perf_counter()
             # Executors of 1.5 GB: the tests' 512 MB run out of memory in a hash aggregate at 1M rows.

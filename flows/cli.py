@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
@@ -10,12 +11,12 @@ import sys
 import traceback
 from pathlib import Path
 
+from flows import settings
 from flows.errors import OutboundError, storage_errors
+from flows.records.console import ignore_known_warnings
 
-# Kept here as well as in flows.run, so that `outbound status` and `--help` need not import Prefect.
-WAREHOUSE_HELP = "published DuckDB file (default: $OUTBOUND_WAREHOUSE or warehouse/outbound.duckdb)"
-FORMATS = ("table", "csv", "json", "markdown")  # as flows.sql.FORMATS, which imports DuckDB
-TARGETS = ("duckdb", "spark", "spark_thrift")  # as flows.build.TARGETS
+WAREHOUSE_HELP = settings.RunParameters.__dataclass_fields__["warehouse"].metadata["help"]
+FORMATS = ("table", "csv", "json", "markdown")  # as flows.commands.sql.FORMATS, which imports DuckDB
 SQL_DESCRIPTION = (
     "Run SQL on the published warehouse. The connection is read-only, with no access to files, network or extensions: "
     "a query cannot change or leak anything. Marts can be named without their schema (brand_mix = marts.brand_mix)."
@@ -23,7 +24,7 @@ SQL_DESCRIPTION = (
 
 
 def _warehouse(args: argparse.Namespace) -> Path:
-    return Path(args.warehouse or os.environ.get("OUTBOUND_WAREHOUSE", "warehouse/outbound.duckdb"))
+    return Path(args.warehouse or settings.default_warehouse())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,32 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="load what changed in the landing directory, validate, build the marts, publish")
-    run.add_argument("--landing", metavar="DIR", help="directory of landing CSV files (default: seeds)")
-    run.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
-    run.add_argument("--strict", action="store_true", help="fail the run, publishing nothing, if any row breaks a rule")
-    run.add_argument("--full-refresh", action="store_true", help="rebuild the warehouse from the landing files alone")
-    run.add_argument("--prune", action="store_true", help="drop the rows of files that are gone from the landing directory")
-    run.add_argument("--unit-tests", action="store_true", help="also run dbt's unit tests in the build (e.g. on a new --target)")
-    run.add_argument(
-        "--target",
-        choices=TARGETS,
-        help="dbt target the models are built on (default: duckdb; spark, in-process, needs '.[spark]' and Java; "
-        "spark_thrift, a cluster's Thrift server)",
-    )
+    _add_run_parameters(run)
     run.add_argument("--verbose", action="store_true", help="also print Prefect's log lines: every task run and dbt node")
 
     serve = commands.add_parser(
         "serve", help="serve the flow as deployment outbound/daily on the Prefect API in PREFECT_API_URL, until stopped"
     )
-    serve.add_argument("--cron", default="0 6 * * *", help="when scheduled runs start (default: '0 6 * * *', daily at 06:00)")
-    serve.add_argument("--timezone", default="UTC", help="time zone of --cron (default: UTC)")
-    serve.add_argument("--landing", default="seeds", metavar="DIR", help="landing directory of the runs (default: seeds)")
-    serve.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
-    serve.add_argument("--strict", action="store_true", help="runs fail, publishing nothing, if any row breaks a rule")
-    serve.add_argument("--full-refresh", action="store_true", help="runs rebuild the warehouse from the landing files alone")
-    serve.add_argument("--prune", action="store_true", help="runs drop the rows of files that are gone from the landing directory")
-    serve.add_argument("--unit-tests", action="store_true", help="runs also run dbt's unit tests in the build")
-    serve.add_argument("--target", choices=TARGETS, default="duckdb", help="dbt target the runs build on (default: duckdb)")
+    serve.add_argument(
+        "--cron", default=settings.DEFAULT_CRON, help=f"when scheduled runs start (default: '{settings.DEFAULT_CRON}', daily at 06:00)"
+    )
+    serve.add_argument("--timezone", default=settings.DEFAULT_TIMEZONE, help=f"time zone of --cron (default: {settings.DEFAULT_TIMEZONE})")
+    _add_run_parameters(serve)
 
     status = commands.add_parser("status", help="print the ingestion manifest and the last runs")
     status.add_argument("--warehouse", metavar="PATH", help=WAREHOUSE_HELP)
@@ -105,36 +91,59 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_run_parameters(parser: argparse.ArgumentParser) -> None:
+    """The flow's parameters as options (flows.settings.RunParameters), for `run` and for `serve`'s runs.
+
+    Each defaults to None, "not given": the flow's own default applies (the deployment's, for serve).
+    """
+    metavars = {"landing": "DIR", "warehouse": "PATH"}
+    for field in dataclasses.fields(settings.RunParameters):
+        option, help_text = "--" + field.name.replace("_", "-"), field.metadata["help"]
+        if field.type == "bool":
+            parser.add_argument(option, action="store_true", default=None, help=help_text)
+        elif field.name == "target":
+            parser.add_argument(option, choices=settings.TARGETS, help=help_text)
+        else:
+            parser.add_argument(option, metavar=metavars.get(field.name), help=help_text)
+
+
+def _given_parameters(args: argparse.Namespace) -> dict[str, str | bool]:
+    """The run parameters the user gave on the command line."""
+    return {name: getattr(args, name) for name in settings.PARAMETER_NAMES if getattr(args, name) is not None}
+
+
 def main(argv: list[str] | None = None) -> int:
+    ignore_known_warnings()
     args = _parser().parse_args(argv)
     try:
         if args.command == "status":
-            from flows.status import status
+            from flows.commands.status import status
 
             print(status(_warehouse(args), args.runs))
         elif args.command == "explain":
-            from flows.explain import explain
+            from flows.commands.explain import explain
 
             print(explain(_warehouse(args), args.mart, args.where, args.limit))
         elif args.command == "report":
-            from flows.report import write_report
+            from flows.commands.report import write_report
+            from flows.warehouse.files import WarehouseFiles
 
             warehouse = _warehouse(args)
-            print(write_report(warehouse, Path(args.out) if args.out else warehouse.with_name("report.html")))
+            print(write_report(warehouse, Path(args.out) if args.out else WarehouseFiles(warehouse).report))
         elif args.command == "sql":
-            from flows.sql import sql
+            from flows.commands.sql import sql
 
             return sql(_warehouse(args), args.query, args.file, args.format, args.raw)
         elif args.command == "docs":
-            from flows.docs import docs
+            from flows.commands.docs import docs
 
             docs(_warehouse(args), args.output, args.serve, args.port)
         elif args.command == "rejects":
-            from flows.status import rejects
+            from flows.commands.status import rejects
 
             print(rejects(_warehouse(args), args.feed))
         elif args.command == "synth":
-            from flows.synth import write
+            from flows.devtools.synth import write
 
             written = write(args.out, args.rows, args.seed, args.bad_fraction)
             rows = ", ".join(f"{feed} {count:,}" for feed, count in written.rows.items())
@@ -143,42 +152,25 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             from flows.serve import serve
 
-            serve(
-                args.cron,
-                args.landing,
-                str(_warehouse(args)),
-                args.strict,
-                args.full_refresh,
-                args.timezone,
-                args.target,
-                prune=args.prune,
-                unit_tests=args.unit_tests,
-            )
+            serve(args.cron, args.timezone, settings.RunParameters(**_given_parameters(args)))
         else:
             # The warehouse works offline: no Prefect telemetry (its failures would clutter the log).
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             os.environ.setdefault("DO_NOT_TRACK", "1")  # nor the client's (Prefect 3.8 also prints a notice about it)
-            from flows.console import RunConsole
+            from flows.devtools.local_server import LocalServerStart
             from flows.interrupts import raise_terminated
-            from flows.local_server import LocalServerStart
+            from flows.records.console import RunConsole
 
             signal.signal(signal.SIGTERM, raise_terminated)  # SIGTERM ends the run as Ctrl-C does, with one line
             logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no reason for a traceback
             try:
                 with storage_errors(), RunConsole(_warehouse(args), args.verbose) as console:
-                    server = LocalServerStart.begin(console.log_dir)  # None when a Prefect API is configured
+                    server = LocalServerStart.begin(console.files.prefect_server_log)  # None when a Prefect API is configured
                     from flows.run import outbound  # Prefect and dbt are slow to import: only for runs.
 
                     console.prefect(server.wait() if server else None)
                     # Only what the user gave: the flow's own defaults apply to the rest.
-                    given = {
-                        name: value
-                        for name, value in (("landing", args.landing), ("warehouse", args.warehouse), ("target", args.target))
-                        if value is not None
-                    }
-                    summary = outbound(
-                        **given, strict=args.strict, full_refresh=args.full_refresh, prune=args.prune, unit_tests=args.unit_tests
-                    )
+                    summary = outbound(**_given_parameters(args))
             except BaseException as error:
                 if isinstance(error, Exception | SystemExit):
                     raise

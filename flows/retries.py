@@ -8,20 +8,16 @@ fail the run at once, with their reason in the flow run's state message.
 
 from __future__ import annotations
 
-import os
-
 from prefect.tasks import exponential_backoff
 
+from flows import settings
 from flows.errors import TransientError
-
-RETRIES_ENV = "OUTBOUND_RETRIES"
-BACKOFF_ENV = "OUTBOUND_RETRY_BACKOFF_SECONDS"
 
 # Defaults: 5 retries at about 5, 10, 20, 40 and 80 s: a daily run outwaits a run that holds the
 # warehouse for two and a half minutes. Both can be set from the environment of the process that
-# runs the flow (a worker, `outbound serve`, or the CLI).
-RETRIES = int(os.environ.get(RETRIES_ENV, "5"))
-RETRY_DELAYS = exponential_backoff(backoff_factor=float(os.environ.get(BACKOFF_ENV, "5")))(RETRIES)
+# runs the flow (a worker, `outbound serve`, or the CLI), before the flow is imported.
+RETRIES = int(settings.RETRIES.number())
+RETRY_DELAYS = exponential_backoff(backoff_factor=settings.RETRY_BACKOFF_SECONDS.number())(RETRIES)
 
 
 def is_transient(task, task_run, state) -> bool:

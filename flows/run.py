@@ -11,7 +11,6 @@ warehouse and replaces it only when the whole build and its dbt tests passed.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import uuid
 from pathlib import Path
@@ -21,31 +20,30 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
-from flows import artifacts, console, dbt_results, engine, findings, freshness, interrupts, manifest, parquet, quarantine, runlog
-from flows.build import DbtBuild, NodeResult, check_target, dbt_build, preload_dbt
+from flows import interrupts, settings
+from flows.build import results as dbt_results
+from flows.build.runner import DbtBuild, NodeResult, check_target, dbt_build, preload_dbt
+from flows.devtools.faults import pause_point
 from flows.errors import BuildError, FeedFileError, LandingFileChangingError, RejectedRowsError, storage_errors
-from flows.faults import pause_point
-from flows.findings import SHOWN_AT_MOST, Findings
-from flows.load import FileLoad, SkippedFile, create_tables, forget_file, landing_files, load_file, rename_file
-from flows.lock import WarehouseLock, remove_stale_builds
-from flows.manifest import LandingFile, Plan
-from flows.precision import FIGURE_FEEDS, record_units_steps
-from flows.publish import discard_build, prepare_build, publish
-from flows.published import set_aside_stray_log
+from flows.records import artifacts, console, findings, freshness, runlog
+from flows.records.findings import SHOWN_AT_MOST, Findings
+from flows.records.summary import FeedSummary, RunSummary, first_rejections_text
 from flows.retries import TRANSIENT_RETRIES
-from flows.summary import FeedSummary, RunSummary, first_rejections_text
-from flows.validate import FeedValidation, validate_feed
-from schemas import FEEDS
+from flows.settings import RunParameters
+from flows.stages import manifest, parquet, quarantine
+from flows.stages.load import FileLoad, SkippedFile, create_tables, forget_file, landing_files, load_file, rename_file
+from flows.stages.manifest import LandingFile, Plan
+from flows.stages.precision import FIGURE_FEEDS, record_units_steps
+from flows.stages.publish import discard_build, prepare_build, publish
+from flows.stages.validate import FeedValidation, validate_feed
+from flows.warehouse import connections as engine
+from flows.warehouse.lock import WarehouseLock, remove_stale_builds
+from flows.warehouse.published import set_aside_stray_log
+from schemas import FEEDS, validation_order
 
-DEFAULT_LANDING = "seeds"
-DEFAULT_WAREHOUSE = "warehouse/outbound.duckdb"
-WAREHOUSE_ENV = "OUTBOUND_WAREHOUSE"
-# A run that takes longer than this is stuck (the seeds take seconds, ten million rows a minute or two).
-TIMEOUT_SECONDS = int(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", "3600"))
-
-
-def default_warehouse() -> str:
-    return os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE)
+# The parameters' defaults (flows.settings.RunParameters); the warehouse's is read from the
+# environment when the flow is defined, so the Prefect UI shows the path a run will publish to.
+DEFAULTS = RunParameters()
 
 
 @task(name="acquire-warehouse", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
@@ -61,11 +59,15 @@ def acquire_warehouse(warehouse: Path) -> WarehouseLock:
 
 
 @task(name="plan-ingestion", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
-def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, target: str) -> tuple[Plan, list[SkippedFile]]:
+def plan_ingestion(
+    landing: Path, warehouse: Path, full_refresh: bool, prune: bool, target: str
+) -> tuple[Plan, list[SkippedFile], bool]:
     """Hash every landing file and compare it with the published manifest (and the engine that built it).
 
     A landing folder that is missing or holds no feed file fails the run: it is far likelier an
-    unmounted share than a wish to empty the warehouse.
+    unmounted share than a wish to empty the warehouse; so does a run with work to do that would
+    leave a feed with no file at all. Also says whether the Parquet link has strayed from the
+    published warehouse's set (a run killed between its two swaps).
     """
     if not landing.is_dir():
         raise FeedFileError(landing, "no such landing folder (is the share mounted?); nothing was published")
@@ -84,12 +86,18 @@ def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, target: s
     )
     for skip in skipped:
         logger.warning("%s", skip, extra=console.SUMMARIZED)
-    return result, skipped
+    if result.has_work(prune):
+        missing = [f"{feed}*.csv" for feed in FEEDS if feed not in result.feeds_kept(prune)]
+        if missing:
+            raise FeedFileError(landing, f"no landing file for {', '.join(missing)}")
+    apart = result.rebuild_reason is None and parquet.is_apart(warehouse, result.published_run_id)
+    return result, skipped, apart
 
 
 @task(name="prepare-build", cache_policy=NO_CACHE)
-def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool) -> Path:
+def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool, target: str) -> Path:
     """Copy the published warehouse (or start empty) and drop the rows of changed or pruned files."""
+    preload_dbt(target)  # while the files load and validate
     build = prepare_build(warehouse, run_id, start_from_published=work.rebuild_reason is None)
     with engine.connect(build) as con:
         quarantine.create(con)
@@ -142,6 +150,32 @@ def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
     return result
 
 
+@task(name="count-rejections", cache_policy=NO_CACHE)
+def count_rejections(
+    build: Path, loads: dict[str, list[FileLoad]], validations: dict[str, FeedValidation]
+) -> tuple[list[FeedSummary], int, list]:
+    """Count each file's rows in the manifest and each feed's rejected rows; post the validation artifact.
+
+    Returns the feeds' summaries, the rows in quarantine, and the first of them (for the messages).
+    """
+    with engine.connect(build) as con:
+        manifest.count_rows(con)
+        rejected = quarantine.counts(con)
+        rejections = quarantine.rejections(con, limit=SHOWN_AT_MOST)
+        top_failed = artifacts.top_failed_rules(con)
+    feeds = [
+        FeedSummary(
+            feed=feed,
+            files_loaded=len(loads[feed]),
+            rows_valid=validations[feed].rows_valid,
+            rows_rejected=rejected.get(feed, 0),
+        )
+        for feed in FEEDS
+    ]
+    artifacts.post_validation(feeds, top_failed)
+    return feeds, sum(rejected.values()), rejections
+
+
 @task(name="dbt-build", cache_policy=NO_CACHE)
 def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tests: bool) -> tuple[DbtBuild, Findings]:
     """Run dbt build on `target` (staging views, mart tables, data tests; each a task of its own), then read the findings."""
@@ -149,7 +183,7 @@ def build_marts(build: Path, warehouse: Path, run_id: str, target: str, unit_tes
     result = dbt_build(build, run_id, target, unit_tests)
     dbt_results.append(warehouse, run_id, result)  # failed builds' results are kept too
     # One after the other: on 2 cores, a thread per node only adds contention (measured: 1.5 s
-    # against 1.0 s for the seeds' 165 nodes). A failed node fails its task; the build raises below.
+    # against 1.0 s for the seeds' nodes). A failed node fails its task; the build raises below.
     for node in result.nodes:
         report_dbt_node(node, return_state=True)
     artifacts.post_dbt_results(result)
@@ -217,17 +251,18 @@ def check_freshness(warehouse: Path) -> list[freshness.Freshness]:
 
 # The warehouse default is read from the environment when the flow is defined, so the Prefect UI
 # shows the path a run will publish to.
-@flow(name="outbound", timeout_seconds=TIMEOUT_SECONDS)
+# A run that takes longer than this is stuck.
+@flow(name="outbound", timeout_seconds=int(settings.TIMEOUT_SECONDS.number()))
 def outbound(
-    landing: str = DEFAULT_LANDING,
-    warehouse: str = default_warehouse(),
-    strict: bool = False,
-    full_refresh: bool = False,
-    prune: bool = False,
+    landing: str = DEFAULTS.landing,
+    warehouse: str = DEFAULTS.warehouse,
+    strict: bool = DEFAULTS.strict,
+    full_refresh: bool = DEFAULTS.full_refresh,
+    prune: bool = DEFAULTS.prune,
     # A plain str, checked by check_target: a Literal annotation breaks Prefect's parameter model
     # in a served deployment's runs ("OutboundModel is not fully defined").
-    target: str = "duckdb",
-    unit_tests: bool = False,
+    target: str = DEFAULTS.target,
+    unit_tests: bool = DEFAULTS.unit_tests,
 ) -> RunSummary:
     """Load what changed in `landing`, validate, build the marts with dbt and publish `warehouse`.
 
@@ -240,19 +275,12 @@ def outbound(
     `spark`; validation happens in DuckDB and the warehouse is published as a DuckDB file either way.
     `unit_tests` also runs dbt's unit tests in the build (the models' logic on fixed inputs).
     """
+    console.ignore_known_warnings()
     landing_dir, warehouse_path = Path(landing), Path(warehouse)
     check_target(target)
     flow_run_id = flow_run.get_id()
     run_id = str(flow_run_id or uuid.uuid4())
-    parameters = {
-        "landing": landing,
-        "warehouse": warehouse,
-        "strict": strict,
-        "full_refresh": full_refresh,
-        "prune": prune,
-        "target": target,
-        "unit_tests": unit_tests,
-    }
+    parameters = RunParameters(landing, warehouse, strict, full_refresh, prune, target, unit_tests).as_dict()
     with storage_errors():
         lock = acquire_warehouse(warehouse_path)
         try:
@@ -308,38 +336,29 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
     full_refresh = bool(record.parameters["full_refresh"])
     target, unit_tests = str(record.parameters["target"]), bool(record.parameters["unit_tests"])
     with record.stage("plan"):
-        work, skipped = plan_ingestion(landing, warehouse, full_refresh, target)
+        work, skipped, parquet_apart = plan_ingestion(landing, warehouse, full_refresh, prune, target)
     record.files_new, record.files_changed, record.files_removed = len(work.new), len(work.changed), len(work.removed)
-    if work.rebuild_reason is None and parquet.is_apart(warehouse, work.published_run_id):
+    if parquet_apart:
         align_parquet(warehouse, work.published_run_id)
     if not work.has_work(prune):
         get_run_logger().info("nothing new: %s is unchanged", warehouse)
         return RunSummary.no_op(warehouse, work, skipped)
-    preload_dbt(target)  # while the files load and validate
-    known_feeds = {file.feed for file in work.to_load + work.unchanged + [after for _, after in work.renamed]}
-    known_feeds |= {file.feed for file in work.removed if not prune}
-    missing = [f"{feed}*.csv" for feed in FEEDS if feed not in known_feeds]
-    if missing:
-        raise FeedFileError(landing, f"no landing file for {', '.join(missing)}")
 
     with record.stage("prepare"):
-        build = start_build(warehouse, record.run_id, work, prune)
+        build = start_build(warehouse, record.run_id, work, prune, target)
     try:
         with record.stage("load"):
             loads = _load_feeds(build, work, record.run_id)
         with record.stage("validate"), console.progress("validate", total=len(FEEDS)) as advance:
-            # In FEEDS order: the reference feeds' valid rows are what the other feeds are checked against.
+            # Each feed after the feeds its rules read (schemas.validation_order).
             validations = {}
-            for feed in FEEDS:
+            for feed in validation_order():
                 advance(0, description=f"validate {feed}")
                 validations[feed] = validate(build, feed, record.run_id)
                 advance()
-            with engine.connect(build) as con:
-                manifest.count_rows(con)
-                rejected = quarantine.counts(con)
-                rejections = quarantine.rejections(con, limit=SHOWN_AT_MOST)
+            feeds, rows_rejected, rejections = count_rejections(build, loads, validations)
         record.rows_loaded = sum(v.rows_valid for v in validations.values())
-        record.rows_rejected = sum(rejected.values())
+        record.rows_rejected = rows_rejected
         get_run_logger().info(
             "%d valid rows, %d rejected (%.1f s)",
             record.rows_loaded,
@@ -347,9 +366,6 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
             record.stages["validate"]["seconds"],
             extra=console.stage("validate"),
         )
-        feeds = _feed_summaries(loads, validations, rejected)
-        with engine.connect(build, read_only=True) as con:
-            artifacts.post_validation(feeds, artifacts.top_failed_rules(con))
         if strict and rejections:
             raise RejectedRowsError(
                 f"--strict: {record.rows_rejected} row(s) broke a rule; nothing was published"
@@ -398,16 +414,3 @@ def _load_feeds(build: Path, work: Plan, run_id: str) -> dict[str, list[FileLoad
     )
     return loads
 
-
-def _feed_summaries(
-    loads: dict[str, list[FileLoad]], validations: dict[str, FeedValidation], rejected: dict[str, int]
-) -> list[FeedSummary]:
-    return [
-        FeedSummary(
-            feed=feed,
-            files_loaded=len(loads[feed]),
-            rows_valid=validations[feed].rows_valid,
-            rows_rejected=rejected.get(feed, 0),
-        )
-        for feed in FEEDS
-    ]

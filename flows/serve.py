@@ -7,12 +7,11 @@ requested run in a subprocess of its own, until it is stopped.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from flows.errors import OutboundError
-
-DEPLOYMENT = "daily"
-DEFAULT_CRON = "0 6 * * *"
+from flows.settings import DEPLOYMENT, RunParameters
 
 
 def api_url() -> str | None:
@@ -21,17 +20,7 @@ def api_url() -> str | None:
     return PREFECT_API_URL.value()
 
 
-def serve(
-    cron: str,
-    landing: str,
-    warehouse: str,
-    strict: bool,
-    full_refresh: bool,
-    timezone: str = "UTC",
-    target: str = "duckdb",
-    prune: bool = False,
-    unit_tests: bool = False,
-) -> None:
+def serve(cron: str, timezone: str, parameters: RunParameters) -> None:
     """Create or update `outbound/daily` with these parameters and schedule, then run its runs until stopped."""
     if not api_url():
         raise OutboundError(
@@ -46,19 +35,13 @@ def serve(
 
     # Absolute paths: a run starts in a subprocess whatever its working directory, and the UI
     # shows exactly which files and warehouse a run will use (each can be changed per run).
-    parameters = {
-        "landing": str(Path(landing).resolve()),
-        "warehouse": str(Path(warehouse).resolve()),
-        "strict": strict,
-        "full_refresh": full_refresh,
-        "prune": prune,
-        "target": target,
-        "unit_tests": unit_tests,
-    }
+    parameters = dataclasses.replace(
+        parameters, landing=str(Path(parameters.landing).resolve()), warehouse=str(Path(parameters.warehouse).resolve())
+    )
     outbound.serve(
         name=DEPLOYMENT,
         schedules=[CronSchedule(cron=cron, timezone=timezone)],
-        parameters=parameters,
+        parameters=parameters.as_dict(),
         # One run at a time (DuckDB has one writer): a run due while another runs waits its turn.
         global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
         limit=1,

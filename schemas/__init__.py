@@ -1,8 +1,11 @@
 """The contract of every feed: one pandera DataFrameModel per feed.
 
-`FEEDS` lists the feeds in the order they are validated: reference feeds first, because the
-figure and plant feeds are checked against their valid rows.
+`FEEDS` names every feed's model. Each model declares the feeds whose valid rows its rules read
+(`references()`); `validation_order` derives from those the order in which the feeds are validated,
+so the order of `FEEDS` itself means nothing.
 """
+
+import graphlib
 
 from schemas.brands import BrandsModel
 from schemas.countries import CountriesModel
@@ -20,6 +23,22 @@ FEEDS = {
     "plant_launches": PlantLaunchesModel,
 }
 
+
+
+def validation_order(feeds: dict[str, type] | None = None) -> list[str]:
+    """The feeds in an order where each comes after the feeds it references; ties by name, so the
+    order is the same however `feeds` is ordered. Raises graphlib.CycleError on a circle."""
+    feeds = FEEDS if feeds is None else feeds
+    graph = graphlib.TopologicalSorter({feed: set(model.references()) for feed, model in feeds.items()})
+    graph.prepare()
+    order = []
+    while graph.is_active():
+        ready = sorted(graph.get_ready())
+        order += ready
+        graph.done(*ready)
+    return order
+
+
 __all__ = [
     "FEEDS",
     "BrandsModel",
@@ -29,4 +48,5 @@ __all__ = [
     "ReferenceData",
     "SalesModel",
     "SourcesModel",
+    "validation_order",
 ]

@@ -52,6 +52,12 @@ class FeedModel(pa.DataFrameModel):
         return {name: _duckdb_type(column.dtype.type) for name, column in columns.items()}
 
     @classmethod
+    def references(cls) -> tuple[str, ...]:
+        """The feeds whose valid rows this feed's rules read (raw.<feed> in its SQL rules, ReferenceData
+        in its cross-feed checks): they are validated before it (schemas.validation_order)."""
+        return ()
+
+    @classmethod
     def cross_feed_checks(cls, refs: ReferenceData) -> list[pa.Check]:
         """Rules that need other feeds' valid rows (sources, brands, countries). None by default."""
         return []

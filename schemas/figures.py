@@ -123,6 +123,10 @@ class SalesModel(FeedModel):
         }
 
     @classmethod
+    def references(cls) -> tuple[str, ...]:
+        return ("sources", "countries", "brands")
+
+    @classmethod
     def cross_feed_checks(cls, refs: ReferenceData) -> list[pa.Check]:
         known = {"brand": frozenset(refs.brand_groups), "group": refs.groups, "country": refs.countries}
 

@@ -85,6 +85,10 @@ class PlantLaunchesModel(FeedModel):
         return {"quote_contains_capacity": "quote is not null and annual_capacity is not null"}
 
     @classmethod
+    def references(cls) -> tuple[str, ...]:
+        return ("sources", "countries", "brands")
+
+    @classmethod
     def cross_feed_checks(cls, refs: ReferenceData) -> list[pa.Check]:
         return [
             *source_checks(refs),

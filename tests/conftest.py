@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.local_server import start_prefect_server, stop_process_group
+from flows.devtools.local_server import start_prefect_server, stop_process_group
 from schemas import ReferenceData
 
 REPO = Path(__file__).resolve().parent.parent

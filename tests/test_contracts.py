@@ -7,9 +7,9 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from flows import quarantine
-from flows.load import create_tables
-from flows.validate import validate_feed
+from flows.stages import quarantine
+from flows.stages.load import create_tables
+from flows.stages.validate import validate_feed
 from schemas import FEEDS, ReferenceData
 from tests.conftest import create_reference_tables
 

@@ -1,6 +1,6 @@
 """Crash safety: real runs SIGKILLed during load, validation, dbt build and publish.
 
-Each killed run was held at its stage (OUTBOUND_PAUSE_AT, see flows/faults.py) and its process
+Each killed run was held at its stage (OUTBOUND_PAUSE_AT, see flows/devtools/faults.py) and its process
 group killed, as `kill -9` or the OOM killer would. After each kill the published warehouse is
 the one from before, byte for byte, and opens, and so are its Parquet files; the next run cleans
 up and completes, and swaps in the new Parquet files with the warehouse.

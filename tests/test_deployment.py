@@ -48,13 +48,15 @@ def test_serve_then_trigger_a_run(server, tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse" / "outbound.duckdb"
     shutil.copytree(SEEDS, landing)
     started = time.monotonic()
+    # Its output (and its runs') goes to a file: a pipe read only at the end fills up and blocks them.
+    served_log = (tmp_path / "serve.log").open("w+", encoding="utf-8")
     serving = subprocess.Popen(
         # Every parameter of `outbound run` can be given to the deployment (--prune here).
         [sys.executable, "-m", "flows.cli", "serve", "--landing", str(landing), "--warehouse", str(warehouse), "--prune"],
         cwd=tmp_path,  # the deployment finds the flow by module, not by the working directory
         # It looks for runs to start every second, not every ten (Prefect's default), so a triggered run starts at once.
         env={**env, "PREFECT_RUNNER_POLL_FREQUENCY": "1"},
-        stdout=subprocess.PIPE,
+        stdout=served_log,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
@@ -114,5 +116,7 @@ def test_serve_then_trigger_a_run(server, tmp_path):
         assert query(warehouse, "select count(*) from ops.runs") == [(1,)]
     finally:
         stop_process_group(serving)
-    output = serving.stdout.read()
+    served_log.seek(0)
+    output = served_log.read()
+    served_log.close()
     assert "outbound/daily" in output or "being served" in output, output

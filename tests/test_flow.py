@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.build import BUILD_LINK
+from flows.build.runner import BUILD_LINK
 from tests.conftest import query, sha256
 
 CHERY_JAN_NOV = ("Chery Group", "2024-01-01", "2024-11-30")

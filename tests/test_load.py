@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import quarantine
 from flows.errors import FeedFileError
-from flows.load import create_tables, landing_files, load_file
+from flows.stages import quarantine
+from flows.stages.load import create_tables, landing_files, load_file
 
 COLUMNS = {"units": "BIGINT", "label": "VARCHAR", "day": "DATE"}
 HEADER = "units,label,day"
@@ -210,7 +210,7 @@ def test_a_carriage_return_inside_quotes_is_data(con, tmp_path):
 
 
 def test_a_record_over_the_readers_limit_fails_naming_its_line(con, tmp_path):
-    from flows.load import MAX_LINE_BYTES
+    from flows.stages.load import MAX_LINE_BYTES
 
     content = f"{HEADER}\n1,a,2024-01-01\n2,{'x' * (MAX_LINE_BYTES + 10)},2024-01-02\n".encode()
     with pytest.raises(FeedFileError) as raised:

@@ -18,8 +18,8 @@ import pytest
 from prefect.states import Failed
 
 from flows.errors import FeedFileError, LandingFileChangingError
-from flows.manifest import LandingFile
 from flows.retries import is_transient
+from flows.stages.manifest import LandingFile
 from tests.conftest import BIN, REPO, query, sha256
 
 FEEDS = ["sources", "countries", "brands", "sales", "exports", "plant_launches"]
@@ -39,7 +39,7 @@ def test_each_stage_and_each_dbt_node_is_a_task(published, prefect_api):
         runs = prefect_api.task_runs(flow_run_id(warehouse))
         names = [run["name"] for run in runs]
         states = {run["name"]: (run["state"] or {}).get("type") for run in runs}  # no state yet: None
-        if len(runs) >= 18 + 165 and set(states.values()) == {"COMPLETED"} or time.monotonic() > deadline:
+        if len(runs) >= 18 + 56 and set(states.values()) == {"COMPLETED"} or time.monotonic() > deadline:
             break
         time.sleep(1)
     for stage in stages:
@@ -48,8 +48,8 @@ def test_each_stage_and_each_dbt_node_is_a_task(published, prefect_api):
         assert f"load {feed}" in names and f"validate {feed}" in names
     models = {name for name in names if name.startswith("model ")}
     tests = {name for name in names if name.startswith("test ")}
-    assert len(models) == 25 and len(tests) == 148
-    assert {"model brand_mix", "model growth_rates", "model localization_timeline", "test unique_stg_landing__sources_source_id"} <= set(
+    assert len(models) == 25 and len(tests) == 31
+    assert {"model brand_mix", "model growth_rates", "model localization_timeline", "test unique_localization_summary_group_name"} <= set(
         names
     )
     assert set(states.values()) == {"COMPLETED"}
@@ -65,7 +65,7 @@ def test_run_posts_artifacts(published, prefect_api):
     validation = artifacts["outbound-validation"]["data"]
     assert "| sales | 1 | 9 | 0 |  |" in validation and "| plant_launches | 1 | 30 | 0 |  |" in validation
     dbt = artifacts["outbound-dbt-results"]["data"]
-    assert "25 models built, 148 data tests passed (0 warned)" in dbt and "| brand_mix | model | success |" in dbt
+    assert "25 models built, 31 data tests passed (0 warned)" in dbt and "| brand_mix | model | success |" in dbt
     [(brand_mix_rows,)] = query(warehouse, "select count(*) from marts.brand_mix")
     assert f"| marts.brand_mix | {brand_mix_rows} |" in artifacts["outbound-mart-rows"]["data"]
     findings = artifacts["outbound-findings"]["data"]
@@ -92,7 +92,7 @@ def test_run_history_and_dbt_results_in_the_warehouse(published, warehouse_sql):
             "select resource_type, status, count(*) from ops.dbt_results where run_id = ? group by all", [run_id]
         )
     }
-    assert counts == {("model", "success"): 25, ("test", "pass"): 148}
+    assert counts == {("model", "success"): 25, ("test", "pass"): 31}
     tables = warehouse_sql("select relation, rows_affected from ops.dbt_results where materialized = 'table' order by relation")
     assert ("marts.brand_mix", warehouse_sql("select count(*) from marts.brand_mix")[0][0]) in tables
     assert all(rows is not None for _, rows in tables)

@@ -15,9 +15,9 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows import quarantine
-from flows.load import create_tables, load_file
-from flows.validate import validate_feed
+from flows.stages import quarantine
+from flows.stages.load import create_tables, load_file
+from flows.stages.validate import validate_feed
 from schemas import SalesModel
 from schemas.figures import ENTITY_TYPES, POWERTRAINS, UNITS_QUALIFIERS
 from schemas.references import ReferenceData

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.report import CHART_IDS, _period
+from flows.commands.report import CHART_IDS, _period
 from tests.conftest import query, sha256
 
 # The browser is the system's; Playwright never downloads one here.

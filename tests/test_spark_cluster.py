@@ -1,6 +1,6 @@
 """The same marts on a real Spark cluster: `outbound run --target spark_thrift` through the Thrift server.
 
-A cluster of its own (flows/spark_cluster.py, as `make cluster` starts it): a standalone master,
+A cluster of its own (flows/devtools/spark_cluster.py, as `make cluster` starts it): a standalone master,
 two workers in JVMs of their own (one core each) and the Thrift server (HiveThriftServer2) as an
 application on that master, on 127.0.0.1. The run hands the feeds over as Parquet in a folder the
 executors read, dbt (thrift method, PyHive) builds and tests every model there, and the marts it
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.local_server import free_port
-from flows.spark_cluster import APP_NAME, SparkCluster, leftover_processes, start_cluster
+from flows.devtools.local_server import free_port
+from flows.devtools.spark_cluster import APP_NAME, SparkCluster, leftover_processes, start_cluster
 from tests.conftest import query
 from tests.test_spark import EMPTY_ON_SEEDS, MARTS, rows, same_value, spark_unavailable
 
@@ -130,7 +130,7 @@ def test_the_work_ran_on_both_workers(cluster, thrift_published):
 
 
 def _worker_status(worker: dict) -> dict:
-    from flows.spark_cluster import _get_json
+    from flows.devtools.spark_cluster import _get_json
 
     return _get_json(f"{worker['webuiaddress']}/json/")
 

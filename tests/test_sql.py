@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.sql import SqlError, connect, run
+from flows.commands.sql import SqlError, connect, run
 from tests.conftest import REPO, query, sha256
 
 ANALYSES = sorted((REPO / "analyses").glob("*.sql"))
@@ -439,6 +439,6 @@ def test_months_to_local_production_per_country(outbound, published):
 
 def test_cli_offers_every_output_format():
     from flows.cli import FORMATS as CLI_FORMATS  # kept in flows.cli so that --help need not import DuckDB
-    from flows.sql import FORMATS
+    from flows.commands.sql import FORMATS
 
     assert CLI_FORMATS == FORMATS

@@ -1,7 +1,7 @@
 {#
     A reported figure as the range of values it can stand for (issue 20): an exact figure is
     itself; an approximate one ('approx') is units +/- half its written step (units_step, the unit
-    of the last digit the source wrote: "4.91 million" is 4,905,000 to 4,915,000; flows/precision.py);
+    of the last digit the source wrote: "4.91 million" is 4,905,000 to 4,915,000; flows/stages/precision.py);
     an 'at least' one is a lower bound, with no upper bound (null). The consistency checks compare
     ranges: two figures conflict only when no values within their ranges agree.
     `relation` is an alias (or '' for unqualified columns) with units, units_qualifier and units_step.

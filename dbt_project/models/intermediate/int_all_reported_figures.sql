@@ -1,6 +1,6 @@
 -- Every reported sales and exports figure, stacked with a metric column and a figure_ref, as
 -- the sources report them: several sources may report the same figure (key), even differently.
--- units_step is how finely an approximate figure is written (flows/precision.py): it stands for
+-- units_step is how finely an approximate figure is written (flows/stages/precision.py): it stands for
 -- units +/- units_step / 2 (macros/ranges.sql); null for exact and 'at least' figures.
 
 with
