@@ -4,9 +4,10 @@
 -- months_exceed_year_to_date and (reported against derived) conflicting_reports read it.
 -- A January figure is both a single month and a year-to-date one: it is the reported January and
 -- the year-to-date figure February is derived from.
--- One grouped aggregate over the figures, each figure placed at the month(s) it serves (no self-join).
 -- A table, not a view: the mart and two checks read it.
 {{ config(materialized='table') }}
+
+{% set role_columns = 'units, units_qualifier, units_low, units_high, period_end, source_id, figure_ref' %}
 
 with
 
@@ -28,49 +29,81 @@ figures as (
 
 ),
 
-placed as (
+-- each role keyed by the month it serves: at most one figure per series, role and month (one
+-- per series and period in int_reported_figures), so full outer joins line them up; the
+-- year-to-date figures are few beside the months, so the joins cost about one pass over them
+reported as (
 
     -- a single month, as reported
-    select 'reported' as role, end_month as month, figures.*
+    select series_id, metric, entity, entity_type, powertrain, end_month as month, {{ role_columns }}
     from figures
     where period_start = end_month
 
-    union all
+),
+
+year_to_date as (
 
     -- a year-to-date figure up to the month it ends in (Jan-Feb and later: a January one is the single month)
-    select 'year_to_date' as role, end_month as month, figures.*
+    select series_id, metric, entity, entity_type, powertrain, end_month as month, {{ role_columns }}
     from figures
     where extract(month from period_start) = 1
         and period_start < end_month
 
-    union all
+),
+
+previous as (
 
     -- the same figure as the previous year-to-date total of the next month (up to Jan-Nov)
-    select 'previous' as role, cast({{ dbt.dateadd('month', 1, 'end_month') }} as date) as month, figures.*
+    select
+        series_id, metric, entity, entity_type, powertrain,
+        cast({{ dbt.dateadd('month', 1, 'end_month') }} as date) as month,
+        {{ role_columns }}
     from figures
     where extract(month from period_start) = 1
         and extract(month from period_end) < 12
 
 ),
 
+reported_and_year_to_date as (
+
+    select
+        coalesce(reported.series_id, year_to_date.series_id) as series_id
+        {%- for column in ['metric', 'entity', 'entity_type', 'powertrain', 'month'] %},
+        coalesce(reported.{{ column }}, year_to_date.{{ column }}) as {{ column }}
+        {%- endfor %}
+        {%- for role in ['reported', 'year_to_date'] %}
+        {%- for column in role_columns.split(', ') %},
+        {{ role }}.{{ column }} as {{ role }}_{{ column }}
+        {%- endfor %}
+        {%- endfor %}
+
+    from reported
+    full outer join year_to_date
+        on reported.series_id = year_to_date.series_id
+        and reported.month = year_to_date.month
+
+),
+
 by_month as (
 
     select
-        metric,
-        entity,
-        entity_type,
-        powertrain,
-        month,
-        {%- set columns = [] %}
-        {%- for role in ['reported', 'year_to_date', 'previous'] %}
-        {%- for column in ['units', 'units_qualifier', 'units_low', 'units_high', 'period_end', 'source_id', 'figure_ref'] %}
-        {%- do columns.append("max(case when role = '" ~ role ~ "' then " ~ column ~ " end) as " ~ role ~ "_" ~ column) %}
+        {%- for column in ['metric', 'entity', 'entity_type', 'powertrain', 'month'] %}
+        coalesce(reported_and_year_to_date.{{ column }}, previous.{{ column }}) as {{ column }},
+        {%- endfor %}
+        {%- for role in ['reported', 'year_to_date'] %}
+        {%- for column in role_columns.split(', ') %}
+        reported_and_year_to_date.{{ role }}_{{ column }},
         {%- endfor %}
         {%- endfor %}
-        {{ columns | join(',\n        ') }}
+        {%- for column in role_columns.split(', ') %}
+        previous.{{ column }} as previous_{{ column }},
+        {%- endfor %}
+        coalesce(reported_and_year_to_date.series_id, previous.series_id) as series_id
 
-    from placed
-    group by metric, entity, entity_type, powertrain, month
+    from reported_and_year_to_date
+    full outer join previous
+        on reported_and_year_to_date.series_id = previous.series_id
+        and reported_and_year_to_date.month = previous.month
 
 ),
 

@@ -1,14 +1,46 @@
 -- One row per reported figure (metric, entity, entity_type, powertrain, period): when several
 -- sources quote the same figure, keep the most exact one (exact > approx > at_least), then the
 -- lowest source_id.
+-- series_id numbers the series (metric, entity, entity_type, powertrain) of this build: the
+-- models downstream join figures of a series on it, a number, rather than on four texts;
+-- reports is how many reports of the figure there are (conflicting_reports compares those).
+-- The contracts reject two rows of one feed with the same figure and source, so only a series
+-- quoted by several sources can hold a figure twice: only those are ranked, not every figure.
 -- A table, not a view: the marts and several data tests read it, so it is computed once per build.
 {{ config(materialized='table') }}
 
+{% set columns = [
+    'metric', 'entity', 'entity_type', 'powertrain', 'period_start', 'period_end', 'units',
+    'units_qualifier', 'units_step', 'reported_yoy_pct', 'source_id', 'quote', 'figure_ref'
+] %}
+
 with
 
-figures as (
+series as (
 
-    select * from {{ ref('int_all_reported_figures') }}
+    select
+        metric,
+        entity,
+        entity_type,
+        powertrain,
+        row_number() over (order by metric, entity, entity_type, powertrain) as series_id,
+        count(distinct source_id) > 1 as has_several_sources
+
+    from {{ ref('int_all_reported_figures') }}
+    group by metric, entity, entity_type, powertrain
+
+),
+
+numbered as (
+
+    select
+        {% for column in columns %}figures.{{ column }},{% endfor %}
+        series.series_id,
+        series.has_several_sources
+
+    from {{ ref('int_all_reported_figures') }} as figures
+    inner join series
+        on {{ same_series('figures', 'series') }}
 
 ),
 
@@ -17,7 +49,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by metric, entity, entity_type, powertrain, period_start, period_end
+            partition by series_id, period_start, period_end
             order by
                 case units_qualifier
                     when 'exact' then 1
@@ -26,29 +58,23 @@ ranked as (
                     else 4
                 end,
                 source_id
-        ) as figure_rank
+        ) as figure_rank,
+        count(*) over (partition by series_id, period_start, period_end) as reports
 
-    from figures
+    from numbered
+    where has_several_sources
 
 ),
 
 deduplicated as (
 
-    select
-        metric,
-        entity,
-        entity_type,
-        powertrain,
-        period_start,
-        period_end,
-        units,
-        units_qualifier,
-        units_step,
-        reported_yoy_pct,
-        source_id,
-        quote,
-        figure_ref
+    select {{ columns | join(', ') }}, series_id, 1 as reports
+    from numbered
+    where not has_several_sources
 
+    union all
+
+    select {{ columns | join(', ') }}, series_id, reports
     from ranked
     where figure_rank = 1
 

@@ -104,8 +104,11 @@ parts as (
         reported_parts.segment,
         reported_parts.remainder_segment,
         reported_parts.units,
-        {{ list_of(['reported_parts.figure_ref', 'group_totals.total_figure_ref']) }} as figure_refs,
-        {{ list_of(['reported_parts.source_id', 'group_totals.total_source_id']) }} as source_ids
+        -- the lineage as the four texts: lists are built once per published row, below
+        reported_parts.figure_ref as part_figure_ref,
+        reported_parts.source_id as part_source_id,
+        group_totals.total_figure_ref,
+        group_totals.total_source_id
 
     from group_totals
     inner join reported_parts
@@ -126,8 +129,8 @@ remainders as (
         remainder_segment as segment,
         cast(group_units - sum(units) as {{ dbt.type_bigint() }}) as units,
         -- the total and every part subtracted from it
-        {{ merged_lists('figure_refs') }} as figure_refs,
-        {{ merged_lists('source_ids') }} as source_ids
+        {{ concat_lists(list_agg('part_figure_ref'), list_of(['total_figure_ref'])) }} as figure_refs,
+        {{ concat_lists(list_agg('part_source_id'), list_of(['total_source_id'])) }} as source_ids
 
     from parts
     group by
@@ -136,7 +139,10 @@ remainders as (
         period_end,
         group_units,
         mix_dimension,
-        remainder_segment
+        remainder_segment,
+        -- one total per group and period: these do not split the groups
+        total_figure_ref,
+        total_source_id
 
 ),
 
@@ -150,8 +156,8 @@ segments as (
         mix_dimension,
         segment,
         units,
-        figure_refs,
-        source_ids
+        {{ list_of(['part_figure_ref', 'total_figure_ref']) }} as figure_refs,
+        {{ list_of(['part_source_id', 'total_source_id']) }} as source_ids
 
     from parts
 

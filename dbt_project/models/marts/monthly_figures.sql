@@ -16,6 +16,7 @@ months as (
 chosen as (
 
     select
+        series_id,
         metric,
         entity,
         entity_type,
@@ -38,43 +39,20 @@ chosen as (
 
 ),
 
--- each month beside the same month a year earlier: the months placed again a year later, grouped
--- (one aggregate rather than a self-join)
-placed as (
-
-    select 'current' as role, chosen.* from chosen
-
-    union all
-
-    select
-        'prior_year' as role,
-        metric, entity, entity_type, powertrain,
-        cast({{ dbt.dateadd('year', 1, 'month') }} as date) as month,
-        derivation, units, units_qualifier, units_low, units_high,
-        first_figure_ref, second_figure_ref, first_source_id, second_source_id
-    from chosen
-
-),
-
+-- each month beside the same month a year earlier (months are first days: a year earlier is exact)
 paired as (
 
     select
-        metric,
-        entity,
-        entity_type,
-        powertrain,
-        month,
-        {%- set columns = [] %}
-        {%- for column in ['derivation', 'units', 'units_qualifier', 'units_low', 'units_high', 'first_figure_ref', 'second_figure_ref', 'first_source_id', 'second_source_id'] %}
-        {%- do columns.append("max(case when role = 'current' then " ~ column ~ " end) as " ~ column) %}
+        chosen.*,
+        prior_year.units as prior_units,
+        {%- for column in ['first_figure_ref', 'second_figure_ref', 'first_source_id', 'second_source_id'] %}
+        prior_year.{{ column }} as prior_{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-        {%- for column in ['units', 'first_figure_ref', 'second_figure_ref', 'first_source_id', 'second_source_id'] %}
-        {%- do columns.append("max(case when role = 'prior_year' then " ~ column ~ " end) as prior_" ~ column) %}
-        {%- endfor %}
-        {{ columns | join(',\n        ') }}
 
-    from placed
-    group by metric, entity, entity_type, powertrain, month
+    from chosen
+    left join chosen as prior_year
+        on chosen.series_id = prior_year.series_id
+        and chosen.month = cast({{ dbt.dateadd('year', 1, 'prior_year.month') }} as date)
 
 ),
 
@@ -98,7 +76,6 @@ final as (
         {{ run_id_stamp() }}
 
     from paired
-    where derivation is not null
 
 )
 

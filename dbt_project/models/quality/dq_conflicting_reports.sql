@@ -7,9 +7,26 @@
 
 with
 
+-- only figures reported more than once can disagree: usually few, so the pairs below are found
+-- among them rather than by joining every report with every other
+reported_twice as (
+
+    select metric, entity, entity_type, powertrain, period_start, period_end
+    from {{ ref('int_reported_figures') }}
+    where reports > 1
+
+),
+
 figures as (
 
-    select * from {{ ref('int_all_reported_figures') }}
+    select reports.*
+    from {{ ref('int_all_reported_figures') }} as reports
+    inner join reported_twice
+        on {{ same_series('reports', 'reported_twice') }}
+        and {{ same_period(
+            'reports.period_start', 'reports.period_end',
+            'reported_twice.period_start', 'reported_twice.period_end'
+        ) }}
 
 ),
 

@@ -56,7 +56,7 @@ contradictions as (
 
     from implied
     inner join figures as other
-        on {{ same_series('implied', 'other') }}
+        on implied.series_id = other.series_id
     where not {{ same_period('other.period_start', 'other.period_end', 'implied.prior_start', 'implied.prior_end') }}
         and (
             (

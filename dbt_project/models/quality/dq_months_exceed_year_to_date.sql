@@ -19,7 +19,7 @@ months as (
 -- of the months, so the window below does not sort every month of every series
 years_to_date as (
 
-    select distinct metric, entity, entity_type, powertrain, year
+    select distinct series_id, year
     from months
     where year_to_date_units is not null
 
@@ -31,14 +31,14 @@ running as (
     select
         months.*,
         sum(months.reported_units_low) over (
-            partition by months.metric, months.entity, months.entity_type, months.powertrain, months.year
+            partition by months.series_id, months.year
             order by months.month
             rows between unbounded preceding and current row
         ) as months_low
 
     from months
     inner join years_to_date
-        on {{ same_series('months', 'years_to_date') }}
+        on months.series_id = years_to_date.series_id
         and months.year = years_to_date.year
 
 ),
@@ -75,7 +75,7 @@ summed as (
 
     from exceeding
     inner join months as reported
-        on {{ same_series('exceeding', 'reported') }}
+        on exceeding.series_id = reported.series_id
         and reported.year = exceeding.year
         and reported.month <= exceeding.month
         and reported.reported_units is not null

@@ -47,7 +47,7 @@ findings as (
 
     from figures as inner_figure
     inner join figures as outer_figure
-        on {{ same_series('inner_figure', 'outer_figure') }}
+        on inner_figure.series_id = outer_figure.series_id
         {% if pairing == 'same_bucket' -%}
         and inner_figure.start_bucket = outer_figure.start_bucket
         {%- elif pairing == 'next_bucket' -%}
