@@ -19,10 +19,9 @@ run: $(STAMP)
 test: $(STAMP) $(if $(JAVA),$(SPARK_STAMP))
 	$(BIN)/pytest
 
-# The marts on a Spark cluster of its own (master, two workers, Thrift server): minutes on 2 cores,
-# so not part of `make test`.
+# Only the marts on a Spark cluster of its own (master, two workers, Thrift server), which `make test` runs too.
 test-cluster: $(STAMP) $(SPARK_STAMP)
-	OUTBOUND_SPARK_CLUSTER_TESTS=1 $(BIN)/pytest tests/test_spark_cluster.py
+	$(BIN)/pytest tests/test_spark_cluster.py
 
 # Outbound against plain DuckDB doing the same work (ROWS=10000000 for the full run; TARGET=spark
 # runs the models on Spark in-process, TARGET=spark_thrift on a cluster it starts, TARGET=spark,spark_thrift

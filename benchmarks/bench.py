@@ -223,7 +223,11 @@ def main() -> None:
 
             started_at = time.perf_counter()
             # Executors of 1.5 GB: the tests' 512 MB run out of memory in a hash aggregate at 1M rows.
-            cluster = start_cluster(work / "spark-cluster", worker_memory="2g", executor_memory="1536m")
+            # A Thrift server (the driver) of 3 GB: a join whose side is small on disk is broadcast,
+            # and the driver builds the broadcast table in its heap; at 1M rows, 1 GB was not enough
+            # ("Not enough memory to build and broadcast the table"). Broadcasting is right for such
+            # joins on a cluster, so the driver is sized for it rather than broadcasting turned off.
+            cluster = start_cluster(work / "spark-cluster", worker_memory="2g", executor_memory="1536m", driver_memory="3g")
             env.update(cluster.env())
             report["cluster_start_seconds"] = round(time.perf_counter() - started_at, 3)
             print(f"spark cluster (master, 2 workers, Thrift server) up in {report['cluster_start_seconds']:.1f} s", flush=True)

@@ -80,6 +80,9 @@ SPARK_THRIFT_PORT = Setting("OUTBOUND_SPARK_THRIFT_PORT", "10000", "its port")
 SPARK_THRIFT_USER = Setting("OUTBOUND_SPARK_THRIFT_USER", "outbound", "the user dbt connects to it as")
 SPARK_THRIFT_SCHEMA = Setting("OUTBOUND_SPARK_THRIFT_SCHEMA", "raw", "the schema dbt builds in on it")
 SPARK_THRIFT_THREADS = Setting("OUTBOUND_SPARK_THRIFT_THREADS", "2", "dbt's threads on it")
+SPARK_THRIFT_POLL_SECONDS = Setting(
+    "OUTBOUND_SPARK_THRIFT_POLL_SECONDS", "0", "dbt-spark's pause between polls of a running statement (the server long-polls)"
+)
 
 # --- What the dbt runner tells dbt for one build (set only for the build, never by a user)
 DBT_DATABASE = Setting(
@@ -92,7 +95,6 @@ SPARK_DIR = Setting("OUTBOUND_SPARK_DIR", "warehouse/spark", "set by the runner:
 # --- Test hooks
 PAUSE_AT = Setting("OUTBOUND_PAUSE_AT", None, "crash tests: hold the run at this stage (load, validate, dbt, publish)")
 RESUME_WHEN = Setting("OUTBOUND_RESUME_WHEN", None, "crash tests: a held run goes on once this file exists")
-SPARK_CLUSTER_TESTS = Setting("OUTBOUND_SPARK_CLUSTER_TESTS", None, "1: run the Spark cluster build tests (make test-cluster)")
 
 SETTINGS: tuple[Setting, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 

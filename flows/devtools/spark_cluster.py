@@ -181,7 +181,9 @@ def start_cluster(
             "hive.server2.thrift.port": str(cluster.thrift_port),
             "hive.exec.scratchdir": str(folder / "hive" / "scratch"),
             "hive.exec.local.scratchdir": str(folder / "hive" / "local"),
-            "hive.downloaded.resources.dir": str(folder / "hive" / "resources"),
+            # One folder per session (Hive's default pattern): a folder shared by sessions races when
+            # dbt opens two at once ("Couldn't create directory"), and each session deletes it on close.
+            "hive.downloaded.resources.dir": str(folder / "hive" / "resources") + "/${hive.session.id}",
             "hive.server2.logging.operation.log.location": str(folder / "hive" / "operation_logs"),
             "hive.querylog.location": str(folder / "hive" / "querylog"),
         }
