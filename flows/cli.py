@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             from flows.records.console import RunConsole
 
             signal.signal(signal.SIGTERM, raise_terminated)  # SIGTERM ends the run as Ctrl-C does, with one line
+            # Ctrl-C too, even when the run started with SIGINT ignored (a background job of a shell script).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no reason for a traceback
             try:
                 with storage_errors(), RunConsole(_warehouse(args), args.verbose) as console:
