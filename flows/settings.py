@@ -19,7 +19,6 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
 PROFILES_DIR = REPO_DIR  # profiles.yml
-SCHEMAS_DIR = REPO_DIR / "schemas"
 
 
 @dataclass(frozen=True)

@@ -34,11 +34,6 @@ class WarehouseFiles:
         return self.database.parent
 
     @property
-    def wal(self) -> Path:
-        """DuckDB's write-ahead log of the published file: beside it, by name."""
-        return wal_of(self.database)
-
-    @property
     def runs_log(self) -> Path:
         return self.database.with_name(self.database.stem + ".runs.jsonl")
 
