@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.stages.load import feed_files
+from flows.stages.load import feed_files, landing_name
 from flows.stages.precision import FIGURE_FEEDS, record_units_steps
 from flows.warehouse.connections import memory_limit
 from schemas import FEEDS
@@ -104,11 +104,11 @@ def load(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
             con.execute(
                 f"""
                 create table loaded.{feed}_{number} as
-                select * exclude (filename), filename as _file
-                from read_csv($path, columns = {typed}, header = true, auto_detect = false, filename = true,
+                select *, $name as _file
+                from read_csv($path, columns = {typed}, header = true, auto_detect = false,
                     store_rejects = true, rejects_table = 'rejects_{feed}_{number}', rejects_scan = 'reject_scans_{feed}_{number}')
                 """,
-                {"path": str(path)},
+                {"path": str(path), "name": landing_name(landing, path)},
             )
             parts.append(f"select *, rowid + 2 as _line from loaded.{feed}_{number}")
             con.execute(

@@ -31,7 +31,7 @@ from flows.records.summary import FeedSummary, RunSummary, first_rejections_text
 from flows.retries import TRANSIENT_RETRIES
 from flows.settings import RunParameters
 from flows.stages import manifest, parquet, quarantine
-from flows.stages.load import FileLoad, SkippedFile, create_tables, forget_file, landing_files, load_file, rename_file
+from flows.stages.load import FileLoad, SkippedFile, create_tables, forget_file, landing_files, landing_name, load_file, rename_file
 from flows.stages.manifest import LandingFile, Plan
 from flows.stages.precision import FIGURE_FEEDS, record_units_steps
 from flows.stages.publish import discard_build, prepare_build, publish
@@ -75,7 +75,7 @@ def plan_ingestion(
     if not any(paths.values()):
         expected = ", ".join(f"{feed}*.csv" for feed in FEEDS)
         raise FeedFileError(landing, f"the landing folder holds no feed file ({expected}); nothing was published")
-    files = [LandingFile.of(feed, path) for feed, feed_paths in paths.items() for path in feed_paths]
+    files = [LandingFile.of(feed, path, landing_name(landing, path)) for feed, feed_paths in paths.items() for path in feed_paths]
     result = manifest.plan(files, warehouse, full_refresh, target)
     logger = get_run_logger()
     logger.info(
@@ -107,7 +107,7 @@ def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool, target: s
         for before, _ in work.changed:
             forget_file(con, before.feed, before.path)
         for before, after in work.renamed:
-            rename_file(con, before.feed, before.path, str(after.path))
+            rename_file(con, before.feed, before.path, after.name)
             manifest.rename(con, before, after)
         for file in work.removed if prune else []:
             forget_file(con, file.feed, file.path)
@@ -127,9 +127,9 @@ def load_feed(build: Path, feed: str, files: list[LandingFile], run_id: str) -> 
     with engine.connect(build) as con:
         for file in files:
             if not file.is_unchanged_on_disk():  # changed since it was planned: hash what is there now
-                file = LandingFile.of(feed, file.path)
-            forget_file(con, feed, str(file.path))  # rows of an earlier, interrupted attempt
-            loads.append(load_file(con, feed, file.path, columns, run_id))
+                file = LandingFile.of(feed, file.path, file.name)
+            forget_file(con, feed, file.name)  # rows of an earlier, interrupted attempt
+            loads.append(load_file(con, feed, file.path, columns, run_id, name=file.name))
             if not file.is_unchanged_on_disk():
                 raise LandingFileChangingError(f"{file.path}: the file changed while it was loaded; it is still being written")
             manifest.record(con, file, run_id)
@@ -152,16 +152,17 @@ def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
 
 @task(name="count-rejections", cache_policy=NO_CACHE)
 def count_rejections(
-    build: Path, loads: dict[str, list[FileLoad]], validations: dict[str, FeedValidation]
+    build: Path, landing: Path, loads: dict[str, list[FileLoad]], validations: dict[str, FeedValidation]
 ) -> tuple[list[FeedSummary], int, list]:
     """Count each file's rows in the manifest and each feed's rejected rows; post the validation artifact.
 
-    Returns the feeds' summaries, the rows in quarantine, and the first of them (for the messages).
+    Returns the feeds' summaries, the rows in quarantine, and the first of them (for the messages,
+    which name each file by its path in `landing`; the warehouse names it relative to the folder).
     """
     with engine.connect(build) as con:
         manifest.count_rows(con)
         rejected = quarantine.counts(con)
-        rejections = quarantine.rejections(con, limit=SHOWN_AT_MOST)
+        rejections = [rejection.in_folder(landing) for rejection in quarantine.rejections(con, limit=SHOWN_AT_MOST)]
         top_failed = artifacts.top_failed_rules(con)
     feeds = [
         FeedSummary(
@@ -356,7 +357,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
                 advance(0, description=f"validate {feed}")
                 validations[feed] = validate(build, feed, record.run_id)
                 advance()
-            feeds, rows_rejected, rejections = count_rejections(build, loads, validations)
+            feeds, rows_rejected, rejections = count_rejections(build, landing, loads, validations)
         record.rows_loaded = sum(v.rows_valid for v in validations.values())
         record.rows_rejected = rows_rejected
         get_run_logger().info(

@@ -36,15 +36,14 @@ def monthly(outbound, tmp_path_factory) -> tuple[Path, Path, str]:
 
 
 def test_a_month_is_derived_from_two_year_to_date_figures(monthly, outbound):
-    landing, warehouse, _ = monthly
-    exports = landing / "exports.csv"
+    _, warehouse, _ = monthly
     rows = query(
         warehouse,
         "select month, units, units_qualifier, derivation, prior_year_units, yoy_pct, source_ids, figure_refs "
         "from marts.monthly_figures where entity = 'Chery Group' and metric = 'exports' order by month",
     )
     assert rows == [
-        (dt.date(2023, 11, 1), 90_000, "exact", "reported", None, None, ["synthetic_monthly_fixture"], [f"exports:{exports}:5"]),
+        (dt.date(2023, 11, 1), 90_000, "exact", "reported", None, None, ["synthetic_monthly_fixture"], ["exports:exports.csv:5"]),
         (
             dt.date(2024, 11, 1),
             1_199_590 - 1_085_172,
@@ -53,7 +52,7 @@ def test_a_month_is_derived_from_two_year_to_date_figures(monthly, outbound):
             90_000,
             pytest.approx((114_418 / 90_000 - 1) * 100),
             ["chery_1_2m_exports", "synthetic_monthly_fixture"],
-            [f"exports:{exports}:2", f"exports:{exports}:4", f"exports:{exports}:5"],
+            ["exports:exports.csv:2", "exports:exports.csv:4", "exports:exports.csv:5"],
         ),
     ]
 
@@ -62,6 +61,7 @@ def test_a_month_is_derived_from_two_year_to_date_figures(monthly, outbound):
     assert "derivation=derived" in explained.stdout and "computed from 3 figure(s)" in explained.stdout
     assert 'quote: "cumulative automotive exports breached the million-unit threshold to reach 1,199,590 units' in explained.stdout
     assert 'quote: "exports of 1,085,172 from January to October"' in explained.stdout
+    assert "row: exports:exports.csv:4" in explained.stdout  # the figure's landing file, by its name in the landing folder
 
 
 def test_a_falling_year_to_date_total_is_flagged_and_derives_no_month(monthly):

@@ -2,7 +2,8 @@
 
 Failed and no-op runs publish nothing, yet `outbound status` must show them, so the log lives
 outside the warehouse (`<name>.runs.jsonl` next to it; only the lock holder appends). Each publish
-copies it into `ops.runs`, so BI tools see run history in the warehouse too. A run with a start
+copies it into `ops.runs`, so BI tools see run history in the warehouse too (naming the landing
+folder and the warehouse by name: the published warehouse holds no path of this machine). A run with a start
 line and no end line was killed: it shows as `killed`.
 """
 
@@ -127,8 +128,26 @@ def copy_into(con: duckdb.DuckDBPyConnection, warehouse: Path, current: RunRecor
     con.execute(
         f"insert into {RUNS_TABLE} ({', '.join(_COLUMNS)}) values ({', '.join('?' * len(_COLUMNS))})", [row[name] for name in _COLUMNS]
     )
+    # The warehouse holds no path of the machine that built it: its copy of the log names the
+    # landing folder and the warehouse by their names, and a failed run's error its landing files
+    # relative to their folder (the log beside it has them in full).
+    con.execute(
+        f"""
+        update {RUNS_TABLE} set
+        error = replace(error, rtrim(parameters->>'landing', '/') || '/', ''),
+        parameters = json_merge_patch(parameters, json_object(
+            'landing', parse_filename(rtrim(parameters->>'landing', '/')),
+            'warehouse', parse_filename(rtrim(parameters->>'warehouse', '/'))
+        ))
+        where parameters is not null
+        """
+    )
     con.execute(
         f"comment on table {RUNS_TABLE} is 'Every outbound run on this warehouse: when, how it ended, what it loaded and rejected.'"
+    )
+    con.execute(
+        f"comment on column {RUNS_TABLE}.parameters is 'The run''s parameters, its landing folder and warehouse by name only "
+        "(the run log beside the warehouse, which outbound status reads, has their full paths).'"
     )
 
 

@@ -57,7 +57,7 @@ class RunSummary:
         plan = self.plan
         lines = [f"landing: {plan.counts_text()}" + (f" (rebuilt from the files: {plan.rebuild_reason})" if plan.rebuild_reason else "")]
         for before, after in plan.renamed:
-            lines.append(f"  renamed: {before.path} -> {after.path.name}: the same file, its rows kept under the new name")
+            lines.append(f"  renamed: {before.path} -> {after.name}: the same file, its rows kept under the new name")
         for removed in plan.removed:
             fate = "its rows were dropped (--prune)" if self.pruned else "its rows are kept; run with --prune to drop them"
             lines.append(f"  removed: {removed.path}: {fate}")

@@ -98,6 +98,15 @@ def landing_files(landing: Path, feeds: list[str]) -> tuple[dict[str, list[Path]
     return files, skipped
 
 
+def landing_name(landing: Path, path: Path) -> str:
+    """A landing file's name relative to the landing folder (`sales.csv`), as everything published names it.
+
+    Never the absolute path: the same files in a moved or copied landing folder are the same files,
+    and the warehouse holds no path of the machine that built it.
+    """
+    return path.absolute().relative_to(landing.absolute()).as_posix()
+
+
 def feed_files(landing: Path, feed: str) -> list[Path]:
     """The landing files of one feed (see landing_files)."""
     return landing_files(landing, [feed])[0][feed]
@@ -121,14 +130,14 @@ def create_tables(con: duckdb.DuckDBPyConnection, feed: str, columns: dict[str, 
     )
 
 
-def forget_file(con: duckdb.DuckDBPyConnection, feed: str, path: str) -> None:
-    """Remove every row a file brought, loaded or quarantined: before reloading it, or on --prune."""
-    con.execute(f"delete from loaded.{feed} where _file = ?", [path])
-    con.execute(f"delete from {QUARANTINE} where feed = ? and source_file = ?", [feed, path])
+def forget_file(con: duckdb.DuckDBPyConnection, feed: str, name: str) -> None:
+    """Remove every row a file (by its landing name) brought, loaded or quarantined: before reloading it, or on --prune."""
+    con.execute(f"delete from loaded.{feed} where _file = ?", [name])
+    con.execute(f"delete from {QUARANTINE} where feed = ? and source_file = ?", [feed, name])
 
 
 def rename_file(con: duckdb.DuckDBPyConnection, feed: str, before: str, after: str) -> None:
-    """Every row a file brought, loaded or quarantined, now names the file's new path (a renamed file)."""
+    """Every row a file brought, loaded or quarantined, now names the file's new landing name (a renamed file)."""
     con.execute(f"update loaded.{feed} set _file = ? where _file = ?", [after, before])
     con.execute(f"update {QUARANTINE} set source_file = ? where feed = ? and source_file = ?", [after, feed, before])
 
@@ -158,8 +167,16 @@ def check_header(path: Path, columns: list[str]) -> None:
     raise FeedFileError(path, f"line 1: header does not match the feed: {'; '.join(problems)}. Expected: {','.join(columns)}")
 
 
-def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: dict[str, str], run_id: str) -> FileLoad:
-    """Append one landing file to loaded.<feed>; quarantine the records that cannot be read."""
+def load_file(
+    con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: dict[str, str], run_id: str, name: str | None = None
+) -> FileLoad:
+    """Append one landing file to loaded.<feed>; quarantine the records that cannot be read.
+
+    Its rows cite the file by `name`, its name relative to the landing folder (`landing_name`;
+    the file's own name if not given): never by the absolute path, which the errors raised here
+    give, so the user finds the file.
+    """
+    name = path.name if name is None else name
     records = _find_records(path)  # first: it refuses CR-only line endings, which the header would hide
     check_header(path, list(columns))
     sizes = records.ends - records.starts
@@ -186,8 +203,8 @@ def load_file(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: di
             _read_records(con, readable, path, columns)
     kept = ~wrong_width
     _register_lines(con, records.lines[kept], records.empty[kept])
-    _quarantine_wrong_width(con, feed, path, records, np.flatnonzero(wrong_width), len(columns), run_id)
-    return _type_and_insert(con, feed, path, columns, run_id)
+    _quarantine_wrong_width(con, feed, path, name, records, np.flatnonzero(wrong_width), len(columns), run_id)
+    return _type_and_insert(con, feed, path, name, columns, run_id)
 
 
 def _copy_records(path: Path, records: _Records, keep: np.ndarray, target: Path) -> None:
@@ -234,7 +251,7 @@ def _register_lines(con: duckdb.DuckDBPyConnection, lines: np.ndarray, empty: np
 
 
 def _quarantine_wrong_width(
-    con: duckdb.DuckDBPyConnection, feed: str, path: Path, records: _Records, wrong: np.ndarray, width: int, run_id: str
+    con: duckdb.DuckDBPyConnection, feed: str, path: Path, name: str, records: _Records, wrong: np.ndarray, width: int, run_id: str
 ) -> None:
     """Quarantine each record whose field count is not the header's, with its CSV text."""
     if not len(wrong):
@@ -263,12 +280,14 @@ def _quarantine_wrong_width(
         insert into {QUARANTINE} (run_id, feed, source_file, line, stage, raw_record, failed_rules)
         select ?, ?, ?, line, 'load', raw_record, [rule] from _load_wrong_width
         """,
-        [run_id, feed, str(path)],
+        [run_id, feed, name],
     )
     con.unregister("_load_wrong_width")
 
 
-def _type_and_insert(con: duckdb.DuckDBPyConnection, feed: str, path: Path, columns: dict[str, str], run_id: str) -> FileLoad:
+def _type_and_insert(
+    con: duckdb.DuckDBPyConnection, feed: str, path: Path, name: str, columns: dict[str, str], run_id: str
+) -> FileLoad:
     """Read each value as its column's type; whole rows to loaded.<feed>, the rest to the quarantine."""
     # One pass reads each value as its type and tells whether the row is whole; the messages and
     # the raw text are built only for the rows that are not (a handful, or millions).
@@ -298,14 +317,14 @@ def _type_and_insert(con: duckdb.DuckDBPyConnection, feed: str, path: Path, colu
     if rows_numbered != rows_read:  # never drop a row because its line could not be told
         raise FeedFileError(path, f"read {rows_read} rows but could tell the line of only {rows_numbered}; please report this file")
 
-    con.execute(f"insert into loaded.{feed} select {', '.join(columns)}, ? as _file, _line from _load_typed where _typed", [str(path)])
+    con.execute(f"insert into loaded.{feed} select {', '.join(columns)}, ? as _file, _line from _load_typed where _typed", [name])
     con.execute(
         f"""
         insert into {QUARANTINE} (run_id, feed, source_file, line, stage, raw_values, failed_rules)
         select ?, ?, ?, _line, 'load', _raw_values, _failures
         from _load_typed where not _typed
         """,
-        [run_id, feed, str(path)],
+        [run_id, feed, name],
     )
     con.execute(
         f"""
@@ -317,14 +336,14 @@ def _type_and_insert(con: duckdb.DuckDBPyConnection, feed: str, path: Path, colu
         join _load_records as records on records.duckdb_line = rejects.line
         group by records.line
         """,
-        [run_id, feed, str(path)],
+        [run_id, feed, name],
     )
     rows_loaded, rows_rejected = con.execute(
         f"""
         select (select count(*) from loaded.{feed} where _file = $path),
             (select count(*) from {QUARANTINE} where feed = $feed and source_file = $path and stage = 'load')
         """,
-        {"path": str(path), "feed": feed},
+        {"path": name, "feed": feed},
     ).fetchall()[0]
     con.execute(f"drop table _load_records; drop table _load_typed; drop table {_REJECTS}; drop table {_REJECT_SCANS}")
     return FileLoad(path, rows_loaded, rows_rejected)

@@ -1,7 +1,8 @@
 """The ingestion manifest: which landing file brought which rows, so a rerun does only what changed.
 
-Each file is known by its name in the landing directory and identified by its sha256 (so the same
-files in a moved or copied landing directory are the same files). Against the manifest of the
+Each file is known by its name relative to the landing directory (never its absolute path: the
+warehouse holds no path of the machine that built it) and identified by its sha256, so the same
+files in a moved or copied landing directory are the same files, and nothing is reloaded. Against the manifest of the
 published warehouse a run sees each landing file as new, changed or unchanged, and each manifest
 file that is gone from the landing directory as removed. A warehouse built by other code (its
 `code_version` differs) is rebuilt from the files: its tables may not mean what this code expects.
@@ -37,7 +38,9 @@ create table if not exists {TABLE} (
 );
 create table if not exists {PUBLICATION} (run_id varchar not null, published_at timestamp not null, code_version varchar not null);
 alter table {PUBLICATION} add column if not exists dbt_target varchar;
-comment on table {TABLE} is 'Every landing file in the warehouse, by name: where it was last read, its content hash, the rows it brought (valid and rejected) and the run that loaded it.';
+comment on table {TABLE} is 'Every landing file in the warehouse, by name: its content hash, the rows it brought (valid and rejected) and the run that loaded it.';
+comment on column {TABLE}.name is 'The file''s name relative to the landing folder, as its rows'' lineage (_file, figure_refs) names it.';
+comment on column {TABLE}.path is 'The file''s name relative to the landing folder (never an absolute path: moving the landing folder changes nothing).';
 comment on table {PUBLICATION} is 'The run that published this warehouse, the version of the code that built it, and the dbt target (engine) its models were built on.';
 """
 
@@ -76,21 +79,25 @@ def sha256_of(path: Path) -> str:
 
 @dataclass(frozen=True)
 class LandingFile:
+    """A landing file: `path` is where to read it on this machine, `name` how the warehouse names it
+    (relative to the landing folder: flows.stages.load.landing_name)."""
+
     feed: str
     path: Path
+    name: str
     sha256: str
     size_bytes: int
     mtime_ns: int = 0
 
     @classmethod
-    def of(cls, feed: str, path: Path) -> LandingFile:
+    def of(cls, feed: str, path: Path, name: str) -> LandingFile:
         """Hash a landing file; raise LandingFileChangingError if it changes meanwhile (it is still being written)."""
         before = path.stat()
         digest = sha256_of(path)
         after = path.stat()
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
             raise LandingFileChangingError(f"{path}: the file changed while it was read; it is still being written")
-        return cls(feed, path, digest, after.st_size, after.st_mtime_ns)
+        return cls(feed, path, name, digest, after.st_size, after.st_mtime_ns)
 
     def is_unchanged_on_disk(self) -> bool:
         """True if the file still has the size and modification time it had when hashed."""
@@ -100,7 +107,7 @@ class LandingFile:
 
 @dataclass(frozen=True)
 class KnownFile:
-    """A file of the published manifest: `path` is where it was read, and where its rows say they come from."""
+    """A file of the published manifest: `path` is how its rows name it (relative to the landing folder)."""
 
     feed: str
     name: str
@@ -183,10 +190,10 @@ def plan(landing: list[LandingFile], warehouse: Path, full_refresh: bool, dbt_ta
         result.new = list(landing)
         return result
     for file in landing:
-        before = known.pop(file.path.name, None)
+        before = known.pop(file.name, None)
         if before is None:
             result.new.append(file)
-        elif (before.sha256, before.feed, before.path) != (file.sha256, file.feed, str(file.path)):
+        elif (before.sha256, before.feed, before.path) != (file.sha256, file.feed, file.name):
             result.changed.append((before, file))
         else:
             result.unchanged.append(file)
@@ -209,16 +216,16 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
 def record(con: duckdb.DuckDBPyConnection, file: LandingFile, run_id: str) -> None:
     con.execute(
         f"insert or replace into {TABLE} (name, path, feed, sha256, size_bytes, run_id) values (?, ?, ?, ?, ?, ?)",
-        [file.path.name, str(file.path), file.feed, file.sha256, file.size_bytes, run_id],
+        [file.name, file.name, file.feed, file.sha256, file.size_bytes, run_id],
     )
 
 
 def rename(con: duckdb.DuckDBPyConnection, before: KnownFile, after: LandingFile) -> None:
-    """A renamed file keeps its entry (the run that loaded it, its counts) under its new name and path."""
+    """A renamed file keeps its entry (the run that loaded it, its counts) under its new name."""
     columns = "feed, sha256, size_bytes, rows_loaded, rows_rejected, run_id, loaded_at"
     con.execute(
         f"insert or replace into {TABLE} (name, path, {columns}) select ?, ?, {columns} from {TABLE} where name = ?",
-        [after.path.name, str(after.path), before.name],
+        [after.name, after.name, before.name],
     )
     con.execute(f"delete from {TABLE} where name = ?", [before.name])
 

@@ -7,7 +7,8 @@ fixed in a later version of its file, or one whose missing source has arrived, l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import duckdb
 
@@ -27,7 +28,7 @@ create table if not exists {TABLE} (
     rejected_at timestamp not null default current_timestamp
 );
 comment on table {TABLE} is 'Rows of the landing files that broke a rule: loaded nowhere else, kept here with every rule they broke.';
-comment on column {TABLE}.source_file is 'Absolute path of the landing file.';
+comment on column {TABLE}.source_file is 'The landing file, by its name relative to the landing folder (as figure_refs name it).';
 comment on column {TABLE}.line is 'Line of the CSV record in its file (the header is line 1).';
 comment on column {TABLE}.stage is 'load: DuckDB could not read the record as the feed; validate: it broke a rule of the feed''s pandera model.';
 comment on column {TABLE}.raw_record is 'The CSV text of the record, when DuckDB could not split it into the feed''s columns.';
@@ -47,6 +48,10 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"{self.source_file}:{self.line}: " + "; ".join(self.failed_rules)
+
+    def in_folder(self, landing: Path) -> Rejection:
+        """The same rejection naming its file by its path in `landing`, for the console: the user finds it there."""
+        return replace(self, source_file=str(landing.absolute() / self.source_file))
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
