@@ -5,8 +5,9 @@ In one sitting, with a `prefect server start` of its own (as a deployment runs):
 1. scale, ROWS sales rows: `outbound synth` writes a landing set; `outbound run` builds a fresh
    warehouse from it; the baseline (benchmarks/baseline.py) computes the same marts in plain DuckDB,
    written for speed apart from the dbt models (tests/test_baseline.py checks them equal);
-   then a no-op rerun (nothing new); then the same with half the rows broken, where every broken
-   row must end in quarantine.
+   then a no-op rerun (nothing new); then a new month (the last month's sales figures a month
+   later, in a file of its own: about 1% of the rows), an incremental run; then the same with half
+   the rows broken, where every broken row must end in quarantine.
 2. seeds: an empty Prefect flow, `outbound run` from an empty warehouse and a no-op rerun on the
    shipped seeds, in Prefect's ephemeral mode and against the running server.
 
@@ -149,9 +150,49 @@ def scale(rows: int, work: Path, env: dict[str, str], targets: list[str]) -> dic
             assert again.detail["no_op"], "the rerun was expected to find nothing new"
             print(again.line(), flush=True)
             entry["no_op_rerun"] = again.as_json()
+            month_rows = write_next_month(landing)
+            month = outbound_run(f"outbound run, a new month ({month_rows:,} rows)", landing, warehouse, env)
+            print(month.line(plain) + f", {month.seconds / ours.seconds:.2f}x the full run", *month.stage_lines(), sep="\n", flush=True)
+            entry["new_month"] = month.as_json() | {
+                "rows": month_rows,
+                "ratio_to_plain_duckdb": round(month.seconds / plain.seconds, 3),
+                "ratio_to_full_run": round(month.seconds / ours.seconds, 3),
+            }
         report[label] = entry
         shutil.rmtree(landing, ignore_errors=True)
     return report
+
+
+def write_next_month(landing: Path) -> int:
+    """Land the month after the synthetic set's last, as a file of its own (sales_next_month.csv):
+    the last month's sales figures a month later. Returns its rows (about 1% of the set's)."""
+    import duckdb
+
+    target = landing / "sales_next_month.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            """
+            create table figures as select * from read_csv($path, header = true, auto_detect = false,
+                columns = {'entity': 'VARCHAR', 'entity_type': 'VARCHAR', 'powertrain': 'VARCHAR', 'period_start': 'DATE',
+                    'period_end': 'DATE', 'units': 'VARCHAR', 'units_qualifier': 'VARCHAR', 'reported_yoy_pct': 'VARCHAR',
+                    'source_id': 'VARCHAR', 'quote': 'VARCHAR'})
+            """,
+            {"path": str(landing / "sales.csv")},
+        )
+        con.execute(
+            """
+            copy (
+                select * replace (
+                    (period_start + interval 1 month)::date as period_start,
+                    last_day(period_start + interval 1 month) as period_end
+                )
+                from figures
+                where period_start = (select max(period_start) from figures) and period_start = date_trunc('month', period_end)
+            ) to '""" + str(target).replace("'", "''") + """' (header true)
+            """
+        )
+    with target.open(encoding="utf-8") as handle:
+        return sum(1 for _ in handle) - 1
 
 
 def seeds(work: Path, env: dict[str, str], server_url: str | None, targets: list[str], server_only: bool = False) -> dict:

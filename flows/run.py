@@ -30,7 +30,7 @@ from flows.records.findings import SHOWN_AT_MOST, Findings
 from flows.records.summary import FeedSummary, RunSummary, first_rejections_text
 from flows.retries import TRANSIENT_RETRIES
 from flows.settings import RunParameters
-from flows.stages import manifest, parquet, quarantine
+from flows.stages import changes, manifest, parquet, quarantine
 from flows.stages.load import FileLoad, SkippedFile, create_tables, forget_file, landing_files, landing_name, load_file, rename_file
 from flows.stages.manifest import LandingFile, Plan
 from flows.stages.precision import FIGURE_FEEDS, record_units_steps
@@ -102,14 +102,20 @@ def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool, target: s
     with engine.connect(build) as con:
         quarantine.create(con)
         manifest.create(con)
+        if work.rebuild_reason is None:  # dbt builds on the published models: record what changes
+            changes.reset(con)
         for feed, model in FEEDS.items():
             create_tables(con, feed, model.csv_columns())
+        # what the rows of changed, renamed and pruned files said, before they go (flows.stages.changes)
         for before, _ in work.changed:
+            changes.record_file(con, before.feed, before.path)
             forget_file(con, before.feed, before.path)
         for before, after in work.renamed:
+            changes.record_file(con, before.feed, before.path)
             rename_file(con, before.feed, before.path, after.name)
             manifest.rename(con, before, after)
         for file in work.removed if prune else []:
+            changes.record_file(con, file.feed, file.path)
             forget_file(con, file.feed, file.path)
             manifest.drop(con, file.name)
     return build
@@ -130,6 +136,7 @@ def load_feed(build: Path, feed: str, files: list[LandingFile], run_id: str) -> 
                 file = LandingFile.of(feed, file.path, file.name)
             forget_file(con, feed, file.name)  # rows of an earlier, interrupted attempt
             loads.append(load_file(con, feed, file.path, columns, run_id, name=file.name))
+            changes.record_file(con, feed, file.name)
             if not file.is_unchanged_on_disk():
                 raise LandingFileChangingError(f"{file.path}: the file changed while it was loaded; it is still being written")
             manifest.record(con, file, run_id)
@@ -142,7 +149,9 @@ def load_feed(build: Path, feed: str, files: list[LandingFile], run_id: str) -> 
 def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
     """Hold every loaded row of one feed to its pandera model (as SQL, in DuckDB); quarantine the rows that break it."""
     with engine.connect(build) as con:
+        changes.verdicts_before(con, feed)
         result = validate_feed(con, feed, run_id)
+        changes.record_new_verdicts(con, feed)
         if feed in FIGURE_FEEDS:  # how precisely each approximate figure is written, for dbt's ranges
             record_units_steps(con, feed)
     get_run_logger().info("%s: %d valid rows, %d rejected", feed, result.rows_valid, result.rows_rejected)

@@ -88,7 +88,7 @@ def test_serve_then_trigger_a_run(server, tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
         state = api.flow_run(flow_run_id)["state"]
         assert state["type"] == "COMPLETED"
-        assert state["message"].startswith(f"published {warehouse}: 102 valid rows, 0 rejected; dbt: 25 models built"), state
+        assert state["message"].startswith(f"published {warehouse}: 102 valid rows, 0 rejected; dbt: 26 models built"), state
         print(f"\nfrom `outbound serve` to a completed triggered run: {elapsed:.1f} s")
         assert query(warehouse, "select count(*) from marts.brand_mix where group_name = 'Chery Group'")[0][0] > 0
         assert query(warehouse, "select flow_run_id, trigger, status, rows_loaded from ops.runs") == [

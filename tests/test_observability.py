@@ -40,8 +40,8 @@ def test_each_stage_and_each_dbt_node_is_a_task(published, prefect_api):
         names = [run["name"] for run in runs]
         states = {run["name"]: (run["state"] or {}).get("type") for run in runs}  # no state yet: None
         # 19 stage tasks (acquire, plan, prepare, 6 loads, 6 validations, count-rejections, dbt-build, publish,
-        # freshness) and a task per dbt node: 25 models, 29 data tests.
-        if len(runs) >= 19 + 25 + 29 and set(states.values()) == {"COMPLETED"} or time.monotonic() > deadline:
+        # freshness) and a task per dbt node: 26 models, 31 data tests.
+        if len(runs) >= 19 + 26 + 31 and set(states.values()) == {"COMPLETED"} or time.monotonic() > deadline:
             break
         time.sleep(1)
     for stage in stages:
@@ -67,7 +67,7 @@ def test_run_posts_artifacts(published, prefect_api):
     validation = artifacts["outbound-validation"]["data"]
     assert "| sales | 1 | 9 | 0 |  |" in validation and "| plant_launches | 1 | 30 | 0 |  |" in validation
     dbt = artifacts["outbound-dbt-results"]["data"]
-    assert "25 models built, 29 data tests passed (0 warned)" in dbt and "| brand_mix | model | success |" in dbt
+    assert "26 models built, 31 data tests passed (0 warned)" in dbt and "| brand_mix | model | success |" in dbt
     [(brand_mix_rows,)] = query(warehouse, "select count(*) from marts.brand_mix")
     assert f"| marts.brand_mix | {brand_mix_rows} |" in artifacts["outbound-mart-rows"]["data"]
     findings = artifacts["outbound-findings"]["data"]

@@ -5,7 +5,13 @@
 -- A January figure is both a single month and a year-to-date one: it is the reported January and
 -- the year-to-date figure February is derived from.
 -- A table, not a view: the mart and two checks read it.
-{{ config(materialized='table') }}
+-- Incremental on DuckDB (macros/incremental.sql): a changed figure ending in month M can change
+-- the months M and M + 1 of its series, rebuilt from the figures ending in M - 1 to M + 1.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed(month_within('target.month', 'changed', [0, 1])) }}"
+) }}
 
 {% set role_columns = 'units, units_qualifier, units_low, units_high, period_end, source_id, figure_ref' %}
 
@@ -20,12 +26,19 @@ figures as (
         {{ units_low() }} as units_low,
         {{ units_high() }} as units_high
 
-    from {{ ref('int_reported_figures') }}
+    from {{ ref('int_reported_figures') }} as figures
     where units is not null
         and period_start is not null
         and extract(day from period_start) = 1
         and period_end = cast({{ dbt.last_day('period_end', 'month') }} as date)
         and extract(year from period_start) = extract(year from period_end)
+        {% if is_incremental() -%}
+        and exists (
+            select 1 from {{ changed_figures() }} as changed
+            where {{ same_series('figures', 'changed') }}
+                and {{ month_within(dbt.date_trunc('month', 'figures.period_end'), 'changed', [-1, 0, 1]) }}
+        )
+        {%- endif %}
 
 ),
 
@@ -127,3 +140,10 @@ derived as (
 )
 
 select * from derived
+{% if is_incremental() -%}
+where exists (
+    select 1 from {{ changed_figures() }} as changed
+    where {{ same_series('derived', 'changed') }}
+        and {{ month_within('derived.month', 'changed', [0, 1]) }}
+)
+{%- endif %}

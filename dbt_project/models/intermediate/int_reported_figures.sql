@@ -1,13 +1,19 @@
 -- One row per reported figure (metric, entity, entity_type, powertrain, period): when several
 -- sources quote the same figure, keep the most exact one (exact > approx > at_least), then the
 -- lowest source_id.
--- series_id numbers the series (metric, entity, entity_type, powertrain) of this build: the
--- models downstream join figures of a series on it, a number, rather than on four texts;
+-- series_id is the series' number in int_series (stable from build to build): the models
+-- downstream join figures of a series on it, a number, rather than on four texts;
 -- reports is how many reports of the figure there are (conflicting_reports compares those).
 -- The contracts reject two rows of one feed with the same figure and source, so only a series
 -- quoted by several sources can hold a figure twice: only those are ranked, not every figure.
 -- A table, not a view: the marts and several data tests read it, so it is computed once per build.
-{{ config(materialized='table') }}
+-- Incremental on DuckDB (macros/incremental.sql): a run rebuilds only the figures whose keys it
+-- changed (a figure is its reports of one key, so nothing else can change).
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed(null_safe_equals('target.period_start', 'changed.period_start') ~ ' and target.period_end = changed.period_end') }}"
+) }}
 
 {% set columns = [
     'metric', 'entity', 'entity_type', 'powertrain', 'period_start', 'period_end', 'units',
@@ -16,18 +22,40 @@
 
 with
 
-series as (
+figures as (
+
+    select * from {{ ref('int_all_reported_figures') }} as figures
+    {% if is_incremental() -%}
+    where exists (
+        select 1 from {{ changed_figures() }} as changed
+        where {{ same_series('figures', 'changed') }}
+            and {{ null_safe_equals('figures.period_start', 'changed.period_start') }}
+            and figures.period_end = changed.period_end
+    )
+    {%- endif %}
+
+),
+
+series_sources as (
 
     select
         metric,
         entity,
         entity_type,
         powertrain,
-        row_number() over (order by metric, entity, entity_type, powertrain) as series_id,
         count(distinct source_id) > 1 as has_several_sources
 
-    from {{ ref('int_all_reported_figures') }}
+    from figures
     group by metric, entity, entity_type, powertrain
+
+),
+
+series as (
+
+    select numbers.series_id, series_sources.*
+    from series_sources
+    inner join {{ ref('int_series') }} as numbers
+        on {{ same_series('series_sources', 'numbers') }}
 
 ),
 
@@ -38,7 +66,7 @@ numbered as (
         series.series_id,
         series.has_several_sources
 
-    from {{ ref('int_all_reported_figures') }} as figures
+    from figures
     inner join series
         on {{ same_series('figures', 'series') }}
 

@@ -6,13 +6,37 @@
 -- look further, for a month-end variant of the same period or the nearest earlier prior. No
 -- window over every figure, and the lineage lists are built once, in the last step.
 
+-- Incremental on DuckDB (macros/incremental.sql): a run rebuilds the growth rates of the figures
+-- it changed and of those a changed figure can be the prior of (same series, starting within a year
+-- and a month after it ends); every other row stays as it was.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{ restamp_run_id() }}",
+    pre_hook="{{ delete_changed(growth_depends_on('target', 'changed')) }}"
+) }}
+
 {% set figure_columns = 'series_id, metric, entity, entity_type, powertrain, period_start, period_end, units, units_qualifier, reported_yoy_pct, source_id, figure_ref' -%}
 
 with
 
-figures as (
+all_figures as (
 
     select * from {{ ref('int_reported_figures') }}
+
+),
+
+figures as (
+
+    select * from all_figures
+    {% if is_incremental() -%}
+    where exists (
+        select 1 from {{ changed_figures() }} as changed
+        where {{ same_series('all_figures', 'changed') }}
+            and {{ growth_depends_on('all_figures', 'changed') }}
+    )
+    {%- endif %}
 
 ),
 
@@ -21,9 +45,12 @@ priors as (
     -- figures that can serve as a prior: cumulative figures (null period_start) neither get nor
     -- serve as one, and growth-only figures have no units to compare
     select series_id, period_start, period_end, units, figure_ref, source_id
-    from figures
+    from all_figures
     where period_start is not null
         and units is not null
+        {% if is_incremental() -%}
+        and series_id in (select series_id from figures)
+        {%- endif %}
 
 ),
 

@@ -5,11 +5,29 @@
 -- from its two figures and it is not negative (a year-to-date total below the previous one is a
 -- nested_period_exceeds finding, not a month). With the same month a year earlier, the growth.
 
+-- Incremental on DuckDB (macros/incremental.sql): a changed figure ending in month M can change
+-- the months M and M + 1 of its series (int_monthly_figures) and their growth a year on.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{ restamp_run_id() }}",
+    pre_hook="{{ delete_changed(month_within('target.month', 'changed', [0, 1, 12, 13])) }}"
+) }}
+
 with
 
 months as (
 
-    select * from {{ ref('int_monthly_figures') }}
+    select * from {{ ref('int_monthly_figures') }} as months
+    {% if is_incremental() -%}
+    -- the months rebuilt, and the months a year before them that they are compared with
+    where exists (
+        select 1 from {{ changed_figures() }} as changed
+        where {{ same_series('months', 'changed') }}
+            and {{ month_within('months.month', 'changed', [-12, -11, 0, 1, 12, 13]) }}
+    )
+    {%- endif %}
 
 ),
 
@@ -80,3 +98,10 @@ final as (
 )
 
 select * from final
+{% if is_incremental() -%}
+where exists (
+    select 1 from {{ changed_figures() }} as changed
+    where {{ same_series('final', 'changed') }}
+        and {{ month_within('final.month', 'changed', [0, 1, 12, 13]) }}
+)
+{%- endif %}

@@ -1,0 +1,86 @@
+{#
+    Incremental builds (issue 19). A run that builds on the published warehouse records the keys
+    of the figures it changed in raw.changed_figures (flows/stages/changes.py): (metric, entity,
+    entity_type, powertrain, period_start, period_end) of every sales and exports row added,
+    removed or judged anew. The incremental models delete, before they insert, every row those
+    keys can change (a pre-hook, `delete_changed`), then insert those rows rebuilt: a key that is
+    gone leaves nothing behind, which dbt's delete+insert (keyed by the new rows) would.
+
+    On DuckDB only: other engines build every model whole (they get the feeds afresh at every
+    run, macros/exchange.sql), so there the models are plain tables and never read the record.
+#}
+
+{# The materialization of a model built incrementally on DuckDB, whole elsewhere. #}
+{% macro incremental_on_duckdb() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+{# The keys this run changed, one row each. #}
+{% macro changed_figures() -%}
+    (
+        select distinct metric, entity, entity_type, powertrain, period_start, period_end
+        from {{ source('build', 'changed_figures') }}
+    )
+{%- endmacro %}
+
+{#
+    Pre-hook: delete the rows of this model that a changed key of their series can change;
+    `condition` relates the row (`target`) to the key (`changed`), both with the series' four texts.
+#}
+{% macro delete_changed(condition) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as target
+    where exists (
+        select 1
+        from {{ changed_figures() }} as changed
+        where {{ same_series('target', 'changed') }}
+            and ({{ condition }})
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Condition: a changed figure (`changed`) and a figure (`figure`) of the same series whose growth
+    rate it can change: the figure itself, or one starting within a year and a month after the
+    changed figure ends (every prior a growth rate may use ends before its figure starts and at most
+    a year earlier; the month is room for month ends and leap days).
+#}
+{% macro growth_depends_on(figure, changed) -%}
+    (
+        ({{ null_safe_equals(figure ~ '.period_start', changed ~ '.period_start') }} and {{ figure }}.period_end = {{ changed }}.period_end)
+        or (
+            {{ figure }}.period_start > {{ changed }}.period_end
+            and {{ figure }}.period_start <= cast({{ dbt.dateadd('month', 13, changed ~ '.period_end') }} as date)
+        )
+    )
+{%- endmacro %}
+
+{#
+    The first day of the month a changed figure ends in: the month of int_monthly_figures it can
+    serve (as the single month or the year to date), the next month (as the previous year-to-date
+    figure) and, in monthly_figures, those months a year on (their growth).
+#}
+{% macro changed_month(changed) -%}
+    cast({{ dbt.date_trunc('month', changed ~ '.period_end') }} as date)
+{%- endmacro %}
+
+{# Condition: `month` (a first day) is one of `months_after` months from the changed figure's month. #}
+{% macro month_within(month, changed, months_after) -%}
+    {{ month }} in (
+        {%- for offset in months_after %}
+        cast({{ dbt.dateadd('month', offset, changed_month(changed)) }} as date){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#
+    Post-hook: every row of an incremental mart carries this run's id (macros/run_id_stamp.sql),
+    the rows kept from earlier builds too, so that one query can still tell that the marts it
+    read come from one publish. One column rewritten: far less than rebuilding the rows.
+#}
+{% macro restamp_run_id() -%}
+    {%- if is_incremental() -%}
+    {%- set run_id = env_var("OUTBOUND_RUN_ID", "manual") if execute else "parsing" -%}
+    update {{ this }} set run_id = '{{ run_id }}' where run_id <> '{{ run_id }}'
+    {%- endif -%}
+{%- endmacro %}
