@@ -27,6 +27,10 @@ class BuildError(OutboundError):
     """dbt build failed (a model or a data test): nothing from the run is published."""
 
 
+class OutOfMemoryError(OutboundError):
+    """DuckDB needed more memory than its budget allows, even spilling to disk."""
+
+
 class PublishError(OutboundError):
     """The build passed but could not replace the published warehouse; the old one stays."""
 
@@ -53,7 +57,8 @@ class StorageError(OutboundError):
 
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """Turn the operating system's (and DuckDB's) I/O failures into one line naming the file and the problem."""
+    """Turn the operating system's (and DuckDB's) I/O failures into one line naming the file and the
+    problem, and DuckDB's running out of its memory budget into one line naming the budget."""
     import duckdb
 
     try:
@@ -63,3 +68,12 @@ def storage_errors() -> Iterator[None]:
         raise StorageError(f"{where}{error.strerror or error}; nothing was published") from None
     except duckdb.IOException as error:
         raise StorageError(f"{str(error).removeprefix('IO Error: ')}; nothing was published") from None
+    except duckdb.OutOfMemoryException as error:
+        from flows import settings
+
+        problem = str(error).splitlines()[0].removeprefix("Out of Memory Error: ")
+        limit = settings.DUCKDB_MEMORY_LIMIT
+        raise OutOfMemoryError(
+            f"DuckDB ran out of memory within its budget of {limit.value()} ({problem}): give it more with {limit.name}; "
+            "nothing was published"
+        ) from None

@@ -59,9 +59,7 @@ def acquire_warehouse(warehouse: Path) -> WarehouseLock:
 
 
 @task(name="plan-ingestion", cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
-def plan_ingestion(
-    landing: Path, warehouse: Path, full_refresh: bool, prune: bool, target: str
-) -> tuple[Plan, list[SkippedFile], bool]:
+def plan_ingestion(landing: Path, warehouse: Path, full_refresh: bool, prune: bool, target: str) -> tuple[Plan, list[SkippedFile], bool]:
     """Hash every landing file and compare it with the published manifest (and the engine that built it).
 
     A landing folder that is missing or holds no feed file fails the run: it is far likelier an
@@ -218,7 +216,9 @@ def report_dbt_node(node: NodeResult) -> str:
     what = f"{node.materialized} {node.relation}" if node.relation else node.name
     get_run_logger().info("%s: %s in %.2f s%s%s", what, node.status, node.execution_seconds, rows, failing)
     if node.failed:
-        raise BuildError(f"{node.resource_type} {node.name}: {node.message}")
+        # The whole message (a Java stack trace, from Spark) for the run log; one line for the console.
+        get_run_logger().error("%s %s failed; dbt's message:\n%s", node.resource_type, node.name, node.message, extra=console.SUMMARIZED)
+        raise BuildError(node.brief)
     return node.status
 
 
@@ -423,4 +423,3 @@ def _load_feeds(build: Path, work: Plan, run_id: str) -> dict[str, list[FileLoad
         extra=console.stage("load"),
     )
     return loads
-

@@ -85,11 +85,15 @@ SPARK_THRIFT_POLL_SECONDS = Setting(
 
 # --- What the dbt runner tells dbt for one build (set only for the build, never by a user)
 DBT_DATABASE = Setting(
-    "OUTBOUND_DBT_DATABASE", "warehouse/outbound.duckdb", "set by the runner: the build file dbt opens (by hand, dbt opens the published file)"
+    "OUTBOUND_DBT_DATABASE",
+    "warehouse/outbound.duckdb",
+    "set by the runner: the build file dbt opens (by hand, dbt opens the published file)",
 )
 RUN_ID = Setting("OUTBOUND_RUN_ID", "manual", "set by the runner: the run id stamped on every mart row (macros/run_id_stamp.sql)")
 EXCHANGE_DIR = Setting("OUTBOUND_EXCHANGE_DIR", "", "set by the runner: this build's hand-over folder (macros/exchange.sql)")
-SPARK_DIR = Setting("OUTBOUND_SPARK_DIR", "warehouse/spark", "set by the runner: the in-process Spark session's scratch folder (profiles.yml)")
+SPARK_DIR = Setting(
+    "OUTBOUND_SPARK_DIR", "warehouse/spark", "set by the runner: the in-process Spark session's scratch folder (profiles.yml)"
+)
 
 # --- Test hooks
 PAUSE_AT = Setting("OUTBOUND_PAUSE_AT", None, "crash tests: hold the run at this stage (load, validate, dbt, publish)")

@@ -507,3 +507,20 @@ def test_a_read_only_or_full_disk_fails_with_one_line(outbound, published_landin
     assert "Traceback" not in result.output
     assert sha256(warehouse) == before
     assert query(warehouse, "select count(*) from marts.brand_mix") == [(10,)]
+
+
+def test_a_memory_budget_too_small_fails_with_one_line(outbound, published_landing):
+    """DuckDB out of its memory budget (even spilling): one line naming the budget and the setting
+    that raises it, no traceback; the published warehouse stays."""
+    landing, warehouse = published_landing.landing, published_landing.warehouse
+    (landing / "sales.csv").write_text((landing / "sales.csv").read_text(encoding="utf-8") + "\n")  # something to build
+    before = sha256(warehouse)
+
+    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse), env={"OUTBOUND_DUCKDB_MEMORY_LIMIT": "8MB"})
+
+    assert result.returncode == 1, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: DuckDB ran out of memory within its budget of 8MB (")
+    assert error.endswith("): give it more with OUTBOUND_DUCKDB_MEMORY_LIMIT; nothing was published"), error
+    assert "Traceback" not in result.output and "nanobind" not in result.output
+    assert sha256(warehouse) == before

@@ -77,7 +77,12 @@ def test_only_settings_names_an_outbound_variable_in_code():
             and isinstance(node.body[0].value, ast.Constant)
         }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings and VARIABLE.search(node.value):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and VARIABLE.search(node.value)
+            ):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.value[:60]!r}")
     assert not offenders, offenders
 
@@ -184,9 +189,7 @@ def _validate_landing(landing: Path, order: list[str]) -> dict[str, list]:
         for feed in order:
             validate_feed(con, feed, "test")
         tables = {feed: sorted(map(str, con.execute(f"select * from raw.{feed}").fetchall())) for feed in FEEDS}
-        tables["quarantine"] = sorted(
-            map(str, con.execute("select feed, line, failed_rules from quarantine.rejected_rows").fetchall())
-        )
+        tables["quarantine"] = sorted(map(str, con.execute("select feed, line, failed_rules from quarantine.rejected_rows").fetchall()))
         return tables
 
 
@@ -331,7 +334,9 @@ print(json.dumps({{key: [before[key], after[key]] for key in before if before[ke
     changed = json.loads(result.stdout.strip().splitlines()[-1])
     if "env" in changed:
         before, after = changed["env"]
-        changed["env"] = {key: (before.get(key), after.get(key)) for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+        changed["env"] = {
+            key: (before.get(key), after.get(key)) for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+        }
     assert changed == {}, changed
 
 

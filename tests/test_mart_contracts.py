@@ -9,7 +9,10 @@ import os
 import shutil
 import subprocess
 
+from flows.build.runner import one_line
 from tests.conftest import BIN, REPO, query
+
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 def test_published_marts_carry_their_constraints(published):
@@ -42,3 +45,18 @@ def test_a_mart_row_outside_its_contract_fails_the_build(published, tmp_path):
     assert done.returncode == 1, done.stdout[-5000:]
     assert "CHECK constraint failed" in done.stdout and "units_qualifier IN ('approx')" in done.stdout, done.stdout[-5000:]
     assert query(database, "select count(*) from marts.growth_rates") == [(before,)]
+    # What `outbound run` would print of it: one line, the constraint dbt's message names.
+    (result,) = [r for r in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"] if r["status"] == "error"]
+    brief = one_line(result["message"])
+    assert "\n" not in brief and brief.startswith("Constraint Error: CHECK constraint failed") and "approx" in brief, brief
+
+
+def test_a_spark_stack_trace_is_told_by_its_cause():
+    """A model that failed on the Spark Thrift server (dbt's message as a real run recorded it: 150
+    lines of Java stack) is told in one line, its root cause."""
+    message = (FIXTURES / "dbt_messages" / "spark_thrift_code_cache.txt").read_text(encoding="utf-8")
+    assert len(message.splitlines()) > 100
+    assert one_line(message) == "java.lang.VirtualMachineError: Out of space in CodeCache for adapters"
+    # Without a cause: the error under dbt's headings, without the Thrift server's prefix.
+    uncaused = "\n".join(line for line in message.splitlines()[:27] if "Caused by" not in line)
+    assert one_line(uncaused) == "java.util.concurrent.ExecutionException: Boxed Exception"

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.devtools.spark_cluster import QUICK_COMPILER_OPTIONS
 from tests.conftest import query
 
 MARTS = ("brand_mix", "growth_rates", "localization_timeline", "localization_summary", "data_quality_findings", "monthly_figures")
@@ -51,7 +52,7 @@ def spark_published(outbound, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "OUTBOUND_SPARK_SHUFFLE_PARTITIONS": "1",
         "OUTBOUND_SPARK_CODEGEN": "false",
         "OUTBOUND_SPARK_ADAPTIVE": "false",
-        "OUTBOUND_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1",
+        "OUTBOUND_SPARK_JAVA_OPTIONS": QUICK_COMPILER_OPTIONS,
     }
     run = outbound("run", "--warehouse", str(warehouse), "--target", "spark", env=small_data, timeout=900)
     assert run.returncode == 0, run.output[-5000:]

@@ -82,7 +82,7 @@ def thrift_published(outbound, cluster: SparkCluster, tmp_path_factory: pytest.T
     before = completed_tasks(cluster)
     env = cluster.env() | SMALL_DATA | {"OUTBOUND_HANDOVER_DIR": str(handover)}
     run = outbound("run", "--warehouse", str(warehouse), "--target", "spark_thrift", "--unit-tests", env=env, timeout=900)
-    assert run.returncode == 0, run.output[-5000:]
+    assert run.returncode == 0, "\n".join(error_lines(run.stderr)) or run.output[-5000:]
     return warehouse, before, completed_tasks(cluster), handover
 
 
@@ -108,6 +108,15 @@ def test_cluster_ran_every_model_data_test_and_unit_test(published, thrift_publi
     assert counts["unit_test"] >= 3 + 7 * 2
     assert query(warehouse, "select unique_id, status from ops.dbt_results where status not in ('success', 'pass')") == []
     assert list(handover.iterdir()) == []  # the run's hand-over went with it
+
+
+def test_no_jvm_of_the_cluster_filled_its_code_cache(cluster, thrift_published):
+    """After a whole build, the JVMs' compilers still run: a full code cache disables them, and then
+    fails queries at random ("Out of space in CodeCache for adapters", as a CI run once did)."""
+    logs = [*(cluster.folder / "logs").glob("*.log"), *(cluster.folder / "work").glob("*/*/*/stderr")]
+    assert len(logs) >= 6  # master, two workers, the Thrift server, an executor on each worker
+    full = [log.name for log in logs if "CodeCache is full" in log.read_text(encoding="utf-8", errors="replace")]
+    assert full == []
 
 
 def test_the_work_ran_on_both_workers(cluster, thrift_published):

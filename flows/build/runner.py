@@ -6,9 +6,11 @@ own, built from dbt's run results (flows.run.report_dbt_node).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import sys
@@ -44,6 +46,27 @@ _FAILED = {"error", "fail", "runtime error"}
 _RUN_TYPES = {"model", "test", "seed", "snapshot", "unit_test"}
 
 
+# dbt's headings above the error itself, and the prefix the Thrift server puts before the engine's.
+_HEADINGS = re.compile(r"(Runtime|Compilation|Database) Error( in \w+ \S+ \(.*\))?")
+_THRIFT_PREFIX = "org.apache.hive.service.cli.HiveSQLException: Error running query: "
+
+
+def one_line(message: str | None) -> str:
+    """dbt's message of a failed node as the line that says what went wrong.
+
+    A Spark error through the Thrift server is a Java stack trace of a hundred lines whose cause is
+    its last `Caused by:` (e.g. `java.lang.VirtualMachineError: Out of space in CodeCache`); a
+    DuckDB error is dbt's heading, then the error, then the SQL around it. Stack frames, dbt's
+    headings and the Thrift server's prefix are dropped."""
+    lines = [line.strip() for line in (message or "").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("at ") and not re.fullmatch(r"\.\.\. \d+ more", line)]
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
+    if causes:
+        return causes[-1]
+    telling = [line for line in lines if not _HEADINGS.fullmatch(line)] or lines or ["(dbt gave no message)"]
+    return telling[0].removeprefix(_THRIFT_PREFIX)
+
+
 @dataclass(frozen=True)
 class NodeResult:
     """One dbt node's outcome in a build: a row of ops.dbt_results."""
@@ -65,6 +88,11 @@ class NodeResult:
     def failed(self) -> bool:
         return self.status in _FAILED
 
+    @property
+    def brief(self) -> str:
+        """The node and dbt's message as one line (ops.dbt_results keeps the message whole)."""
+        return f"{self.resource_type} {self.name}: {one_line(self.message)}"
+
 
 @dataclass(frozen=True)
 class DbtBuild:
@@ -83,7 +111,7 @@ class DbtBuild:
 
     @property
     def failures(self) -> list[str]:
-        return [f"{node.resource_type} {node.name}: {node.message}" for node in self.nodes if node.failed]
+        return [node.brief for node in self.nodes if node.failed]
 
     def raise_for_failures(self) -> None:
         if self.unreachable is not None:
@@ -153,11 +181,9 @@ def preload_dbt(target: str) -> None:
 
 def _import_quietly(modules: list[str]) -> None:
     # An import that fails here fails again, with its error, where the build imports it.
-    try:
+    with contextlib.suppress(Exception):
         for module in modules:
             importlib.import_module(module)
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def dbt_build(database: Path, run_id: str, target: str = "duckdb", unit_tests: bool = False) -> DbtBuild:
@@ -212,7 +238,7 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
     finally:
         stop_spark_session()
     if result.exception is not None:
-        return DbtBuild(error=str(result.exception))
+        return DbtBuild(error=one_line(str(result.exception)))
     # Exposures and other nodes that only describe the project are "built" as no-ops: not reported.
     ran = [_node_result(node_result) for node_result in result.result.results if node_result.node.resource_type in _RUN_TYPES]
     # The project's hooks (an engine's hand-over, macros/exchange.sql) are not among the nodes.

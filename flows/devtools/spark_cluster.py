@@ -25,6 +25,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from flows import settings
 from flows.devtools.local_server import free_port
@@ -32,8 +33,13 @@ from flows.devtools.local_server import free_port
 HOST = "127.0.0.1"
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 APP_NAME = "Outbound Thrift server"
+# The JVM's quick compiler only (C1: small data does not repay C2's compile time). C1 alone
+# shrinks the code cache to 48 MB, which a build's hundreds of queries fill: "CodeCache is full.
+# Compiler has been disabled", then a query fails with "Out of space in CodeCache for adapters".
+# So the cache keeps the size it has with both compilers.
+QUICK_COMPILER_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
 # No JVM of the cluster writes outside its folder: not its temp files, not /tmp/hsperfdata_<user>.
-_JVM_OPTIONS = "-XX:-UsePerfData -XX:TieredStopAtLevel=1 -Djava.io.tmpdir={tmp}"
+_JVM_OPTIONS = f"-XX:-UsePerfData {QUICK_COMPILER_OPTIONS} -Djava.io.tmpdir={{tmp}}"
 
 
 class ClusterError(RuntimeError):
@@ -90,7 +96,7 @@ class SparkCluster:
         if self.remove_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def __enter__(self) -> SparkCluster:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from flows.settings import REPO_DIR
 from flows.warehouse.files import WarehouseFiles
@@ -42,6 +42,7 @@ def ignore_known_warnings() -> None:
     as Parquet). A served run prints it once per import in its own process otherwise.
     """
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
 
 if TYPE_CHECKING:
     from flows.devtools.local_server import LocalServer
@@ -99,7 +100,7 @@ class RunConsole(logging.Handler):
         self._file: logging.Handler | None = None
         self._live = None
 
-    def __enter__(self) -> RunConsole:
+    def __enter__(self) -> Self:
         global _active
         from prefect.logging.configuration import ensure_logging_setup
         from prefect.logging.handlers import PrefectConsoleHandler

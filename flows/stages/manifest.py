@@ -48,7 +48,15 @@ comment on table {PUBLICATION} is 'The run that published this warehouse, the ve
 # quarantine, validate, precision, this manifest, publish), the dbt runner and hand-over, and the
 # dbt project's models, macros, tests and settings. Every file in them counts, whatever its name:
 # a module added, moved or changed there rebuilds the warehouses built before.
-SHAPING = ("schemas", "flows/stages", "flows/build", "dbt_project/models", "dbt_project/macros", "dbt_project/tests", "dbt_project/dbt_project.yml")
+SHAPING = (
+    "schemas",
+    "flows/stages",
+    "flows/build",
+    "dbt_project/models",
+    "dbt_project/macros",
+    "dbt_project/tests",
+    "dbt_project/dbt_project.yml",
+)
 
 
 def code_files(root: Path = REPO_DIR) -> list[Path]:
