@@ -50,7 +50,7 @@ def test_each_stage_and_each_dbt_node_is_a_task(published, prefect_api):
         assert f"load {feed}" in names and f"validate {feed}" in names
     models = {name for name in names if name.startswith("model ")}
     tests = {name for name in names if name.startswith("test ")}
-    assert len(models) == 25 and len(tests) == 29
+    assert len(models) == 26 and len(tests) == 31
     assert {"model brand_mix", "model growth_rates", "model localization_timeline", "test unique_localization_summary_group_name"} <= set(
         names
     )
@@ -95,7 +95,7 @@ def test_run_history_and_dbt_results_in_the_warehouse(published, warehouse_sql):
             "select resource_type, status, count(*) from ops.dbt_results where run_id = ? group by all", [run_id]
         )
     }
-    assert counts == {("model", "success"): 25, ("test", "pass"): 29}
+    assert counts == {("model", "success"): 26, ("test", "pass"): 31}
     tables = warehouse_sql("select relation, rows_affected from ops.dbt_results where materialized = 'table' order by relation")
     assert ("marts.brand_mix", warehouse_sql("select count(*) from marts.brand_mix")[0][0]) in tables
     assert all(rows is not None for _, rows in tables)
