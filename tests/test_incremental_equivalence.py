@@ -228,6 +228,8 @@ drops = st.lists(
 )
 
 
+# Two examples (Hypothesis tries the simplest sequence, one new month, then a random one): each
+# drop is a real run, and the whole suite must stay under 15 minutes.
 @settings(
     max_examples=2,
     deadline=None,
