@@ -5,7 +5,7 @@ build of the same files.
 The landing set is `outbound synth` data cut into monthly files (sales_2015-01.csv, ...), as
 users land it a month at a time. Drops: new months, a changed file, a late correction of an old
 month, a row that an unchanged file holds but a new file duplicates (both rejected: the unchanged
-file's row leaves the marts), removed files with --prune. Every run is a real `outbound run`
+file's row leaves the marts), removed files with --prune, a renamed file. Every run is a real `outbound run`
 against the session's Prefect server; the data is small, so each run costs what dbt and Prefect
 do, and the steps are few: the first run is shared (module fixture, copied per test), and some
 steps compare with the independent plain-DuckDB build of the same files (benchmarks/baseline.py,
@@ -87,6 +87,16 @@ class Landing:
         if len(names) < 2:
             return False
         del self.files[names[index % len(names)]]
+        return True
+
+    def rename(self, index: int) -> bool:
+        """A monthly file under a new name, the same bytes: its rows cite the new name."""
+        names = self.monthly()
+        if not names:
+            return False
+        name = names[index % len(names)]
+        feed, month = name.split("_")[0], name[-11:-4]
+        self.files[f"{feed}_renamed_{len(self.files)}_{month}.csv"] = self.files.pop(name)
         return True
 
     def duplicate(self, index: int, row: int) -> bool:
@@ -209,11 +219,13 @@ def test_a_sequence_of_drops_builds_what_a_full_build_does(outbound, published_m
     run_incremental(outbound, landing, warehouse, "changed files and a duplicated row")
     assert_same_as_baseline(landing, warehouse, tmp_path / "baseline", "changed files and a duplicated row")
 
-    # Removed files, pruned: the duplicate (the unchanged file's row comes back) and a month in the middle.
+    # Removed files, pruned: the duplicate (the unchanged file's row comes back) and a month in the
+    # middle; and a renamed file (its figures' refs name it anew).
     del landing.files[next(name for name in landing.files if name.startswith("sales_duplicate"))]
-    assert landing.remove(index=5)
-    run_incremental(outbound, landing, warehouse, "removed files, pruned")
+    assert landing.remove(index=5) and landing.rename(index=8)
+    run_incremental(outbound, landing, warehouse, "removed files, pruned, and a renamed one")
     assert_same_as_full_refresh(outbound, landing, warehouse, tmp_path / "full" / "outbound.duckdb", "removed files, pruned")
+    assert query(warehouse, "select count(*) from marts.growth_rates where array_to_string(figure_refs, ' ') like '%sales:sales_renamed_%'") != [(0,)]
 
 
 drops = st.lists(
@@ -221,6 +233,7 @@ drops = st.lists(
         st.just(("add_month",)),
         st.tuples(st.just("change"), st.integers(0, 40), st.integers(1, 9)),
         st.tuples(st.just("remove"), st.integers(0, 40)),
+        st.tuples(st.just("rename"), st.integers(0, 40)),
         st.tuples(st.just("duplicate"), st.integers(0, 40), st.integers(0, 300)),
     ),
     min_size=1,
