@@ -188,7 +188,9 @@ def write_next_month(landing: Path) -> int:
                 )
                 from figures
                 where period_start = (select max(period_start) from figures) and period_start = date_trunc('month', period_end)
-            ) to '""" + str(target).replace("'", "''") + """' (header true)
+            ) to '"""
+            + str(target).replace("'", "''")
+            + """' (header true)
             """
         )
     with target.open(encoding="utf-8") as handle:

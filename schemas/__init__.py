@@ -24,7 +24,6 @@ FEEDS = {
 }
 
 
-
 def validation_order(feeds: dict[str, type] | None = None) -> list[str]:
     """The feeds in an order where each comes after the feeds it references; ties by name, so the
     order is the same however `feeds` is ordered. Raises graphlib.CycleError on a circle."""

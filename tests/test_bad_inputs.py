@@ -122,7 +122,7 @@ def test_bad_rows_are_quarantined_and_good_rows_kept(outbound, landing, tmp_path
         encoding="utf-8",
     )
     # Duplicate key across files: the XPeng figure of sales.csv line 10, again.
-    across = write(landing / "sales_copy.csv", SALES_HEADER, sales.read_text(encoding="utf-8").splitlines()[9])
+    write(landing / "sales_copy.csv", SALES_HEADER, sales.read_text(encoding="utf-8").splitlines()[9])
     header_only = write(landing / "exports_none.csv", SALES_HEADER)
     bom = write(landing / "countries_bom.csv", "country,iso2,region", "Vietnam,VN,South-eastern Asia", bom=True)
     crlf = write(landing / "brands_crlf.csv", "brand,group_name,positioning", "Zeekr,Geely,premium NEV", newline="\r\n")

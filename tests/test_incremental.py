@@ -26,7 +26,7 @@ def sales_rows(warehouse: Path) -> list[tuple]:
 
 def test_reruns_and_changes(outbound, published_landing):
     landing, warehouse = published_landing.landing, published_landing.warehouse
-    run = lambda *args: outbound(*published_landing.args, *args)  # noqa: E731
+    run = lambda *args: outbound(*published_landing.args, *args)
 
     # The first run (the fixture's, into an empty warehouse folder) loaded every file.
     first = published_landing.first_run
@@ -108,7 +108,9 @@ def test_moved_landing_directory_is_the_same_files(outbound, published_landing, 
     landing, warehouse = published_landing.landing, published_landing.warehouse  # published from `landing`
     marts = {name: all_rows(warehouse, f"marts.{name}") for name in MARTS}
     assert query(warehouse, "select distinct _file from raw.sales") == [("sales.csv",)]
-    assert ["sales:sales.csv:2", "sales:sales.csv:4"] == query(warehouse, "select figure_refs from marts.brand_mix where segment = 'Chery'")[0][0]
+    assert ["sales:sales.csv:2", "sales:sales.csv:4"] == query(
+        warehouse, "select figure_refs from marts.brand_mix where segment = 'Chery'"
+    )[0][0]
     # The machine's paths: the pytest folder holding the landing folders and the warehouse, and this checkout.
     machine = [os.path.commonpath([landing, tmp_path]), str(REPO)]
     assert_no_path_in(warehouse, machine)
@@ -146,8 +148,7 @@ def assert_no_path_in(warehouse: Path, paths: list[str]) -> None:
     """No text of any table, column comment or view of the warehouse holds any of `paths`."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         columns = con.execute(
-            "select schema_name, table_name, column_name from duckdb_columns() "
-            "where database_name = current_database() and not internal"
+            "select schema_name, table_name, column_name from duckdb_columns() where database_name = current_database() and not internal"
         ).fetchall()
         assert len(columns) > 100
         for path in paths:

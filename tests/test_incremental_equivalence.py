@@ -66,7 +66,7 @@ class Landing:
         """The next month's files (sales, with its year-to-date totals, and exports)."""
         if not self.reserve:
             return False
-        month = sorted(self.reserve)[0][-11:-4]
+        month = min(self.reserve)[-11:-4]
         for name in [name for name in self.reserve if name.endswith(f"{month}.csv")]:
             self.files[name] = self.reserve.pop(name)
         return True
@@ -164,7 +164,9 @@ def assert_same_as_full_refresh(outbound, landing: Landing, warehouse: Path, ful
     built, expected = marts(warehouse), marts(full)
     assert any(expected[name] for name in INCREMENTAL_MARTS), step
     for name in MARTS:
-        assert built[name] == expected[name], f"{step}: marts.{name} differs from a full build ({len(built[name])} rows, full {len(expected[name])})"
+        assert built[name] == expected[name], (
+            f"{step}: marts.{name} differs from a full build ({len(built[name])} rows, full {len(expected[name])})"
+        )
 
 
 def assert_same_as_baseline(landing: Landing, warehouse: Path, folder: Path, step: str) -> None:
@@ -208,7 +210,9 @@ def test_a_sequence_of_drops_builds_what_a_full_build_does(outbound, published_m
 
     # A new month: the keys recorded are its figures', and every model that can be is built incrementally.
     assert landing.add_month()
-    month_keys = len({tuple(line.split(",")[:5]) for name, lines in landing.files.items() if name.endswith("2016-03.csv") for line in lines})
+    month_keys = len(
+        {tuple(line.split(",")[:5]) for name, lines in landing.files.items() if name.endswith("2016-03.csv") for line in lines}
+    )
     run_incremental(outbound, landing, warehouse, "a new month")
     assert query(warehouse, "select count(*) from raw.changed_figures") == [(month_keys,)]
     assert_same_as_baseline(landing, warehouse, tmp_path / "baseline", "a new month")
@@ -225,7 +229,9 @@ def test_a_sequence_of_drops_builds_what_a_full_build_does(outbound, published_m
     assert landing.remove(index=5) and landing.rename(index=8)
     run_incremental(outbound, landing, warehouse, "removed files, pruned, and a renamed one")
     assert_same_as_full_refresh(outbound, landing, warehouse, tmp_path / "full" / "outbound.duckdb", "removed files, pruned")
-    assert query(warehouse, "select count(*) from marts.growth_rates where array_to_string(figure_refs, ' ') like '%sales:sales_renamed_%'") != [(0,)]
+    assert query(
+        warehouse, "select count(*) from marts.growth_rates where array_to_string(figure_refs, ' ') like '%sales:sales_renamed_%'"
+    ) != [(0,)]
 
 
 drops = st.lists(

@@ -120,7 +120,7 @@ def test_one_broken_field_is_rejected_naming_it(row, field, data):
     assert valid == []
     [(line, rules)] = rejected
     assert line == 2
-    assert any(rule.startswith(f"{field}:") or rule.startswith(f"{field} must") for rule in rules), rules
+    assert any(rule.startswith((f"{field}:", f"{field} must")) for rule in rules), rules
 
 
 # Landing files with random trouble: records of the wrong width (empty extras too), quotes, line

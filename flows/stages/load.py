@@ -285,9 +285,7 @@ def _quarantine_wrong_width(
     con.unregister("_load_wrong_width")
 
 
-def _type_and_insert(
-    con: duckdb.DuckDBPyConnection, feed: str, path: Path, name: str, columns: dict[str, str], run_id: str
-) -> FileLoad:
+def _type_and_insert(con: duckdb.DuckDBPyConnection, feed: str, path: Path, name: str, columns: dict[str, str], run_id: str) -> FileLoad:
     """Read each value as its column's type; whole rows to loaded.<feed>, the rest to the quarantine."""
     # One pass reads each value as its type and tells whether the row is whole; the messages and
     # the raw text are built only for the rows that are not (a handful, or millions).
