@@ -38,8 +38,14 @@ def test_a_mart_row_outside_its_contract_fails_the_build(published, tmp_path):
     env = {**os.environ, "OUTBOUND_DBT_DATABASE": str(database), "OUTBOUND_RUN_ID": "contract-test"}
     command = [str(BIN / "dbt"), "run", "--select", "growth_rates", "--project-dir", "dbt_project", "--profiles-dir", "."]
     command += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    command += ["--vars", json.dumps({"units_qualifiers": ["approx"]})]
 
+    # By hand on a published warehouse, the incremental mart has nothing recorded to rebuild: it passes, the same rows.
+    by_hand = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert by_hand.returncode == 0, by_hand.stdout[-5000:]
+    assert query(database, "select count(*) from marts.growth_rates") == [(before,)]
+
+    # Rebuilt whole (growth_rates is incremental) with the narrowed qualifiers: the contract fails the write.
+    command += ["--full-refresh", "--vars", json.dumps({"units_qualifiers": ["approx"]})]
     done = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
     assert done.returncode == 1, done.stdout[-5000:]

@@ -15,12 +15,30 @@
     {{ return('incremental' if target.type == 'duckdb' else 'table') }}
 {%- endmacro %}
 
-{# The keys this run changed, one row each. #}
+{#
+    The keys this run changed, one row each. None when nothing recorded them: a warehouse built
+    whole has no record, and dbt run by hand on it (README, "dbt by hand") then changes nothing
+    rather than failing; `--full-refresh` rebuilds everything.
+#}
 {% macro changed_figures() -%}
+    {%- set recorded = source('build', 'changed_figures') -%}
+    {%- if not execute or load_relation(recorded) is not none %}
     (
         select distinct metric, entity, entity_type, powertrain, period_start, period_end
-        from {{ source('build', 'changed_figures') }}
+        from {{ recorded }}
     )
+    {%- else %}
+    (
+        select
+            cast(null as varchar) as metric,
+            cast(null as varchar) as entity,
+            cast(null as varchar) as entity_type,
+            cast(null as varchar) as powertrain,
+            cast(null as date) as period_start,
+            cast(null as date) as period_end
+        where false
+    )
+    {%- endif %}
 {%- endmacro %}
 
 {#
