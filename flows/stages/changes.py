@@ -21,7 +21,9 @@ from flows.stages.precision import FIGURE_FEEDS
 from flows.stages.quarantine import TABLE as QUARANTINE
 
 TABLE = "raw.changed_figures"
-_KEY = "entity, entity_type, powertrain, period_start, period_end"
+# A figure's key, less its metric (the feed) and source: what the record holds per changed row.
+KEY_COLUMNS = ("entity", "entity_type", "powertrain", "period_start", "period_end")
+_KEY = ", ".join(KEY_COLUMNS)
 
 DDL = f"""
 create schema if not exists raw;
@@ -80,7 +82,7 @@ def record_new_verdicts(con: duckdb.DuckDBPyConnection, feed: str) -> None:
             union all
             (select * from _rejected_before except select * from rejected_now)
         )
-        select distinct $feed as metric, {", ".join(f"figure.{column.strip()}" for column in _KEY.split(","))}
+        select distinct $feed as metric, {", ".join(f"figure.{column}" for column in KEY_COLUMNS)}
         from loaded.{feed} as figure
         inner join changed on changed.source_file = figure._file and changed.line = figure._line
         """,
