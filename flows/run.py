@@ -102,6 +102,8 @@ def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool, target: s
         manifest.create(con)
         if work.rebuild_reason is None:  # dbt builds on the published models: record what changes
             changes.reset(con)
+            if work.changes_brands(prune):
+                changes.record_every_figure(con)
         for feed, model in FEEDS.items():
             create_tables(con, feed, model.csv_columns())
         # what the rows of changed, renamed and pruned files said, before they go (flows.stages.changes)

@@ -44,6 +44,16 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
+def record_every_figure(con: duckdb.DuckDBPyConnection) -> None:
+    """Every loaded figure's key, as if each had changed: for a run whose brands changed. A brand's
+    group decides the brand mix and the findings that add a group's brands up, and neither reads
+    the record by brand; so an incremental build then rebuilds every row, from the loaded rows,
+    keeping the rows of files removed without --prune (which a rebuild from the files would lose)."""
+    for feed in FIGURE_FEEDS:
+        if _recording(con, feed):
+            con.execute(f"insert into {TABLE} select distinct ? as metric, {_KEY} from loaded.{feed}", [feed])
+
+
 def _recording(con: duckdb.DuckDBPyConnection, feed: str) -> bool:
     """True for a figure feed in an incremental build (one whose record was started)."""
     if feed not in FIGURE_FEEDS:

@@ -155,6 +155,10 @@ class Plan:
     def has_work(self, prune: bool) -> bool:
         return bool(self.rebuild_reason or self.to_load or self.renamed or (prune and self.removed))
 
+    def changes_brands(self, prune: bool) -> bool:
+        """Whether a brands file is new, changed or (with `prune`) removed: a brand may have another group."""
+        return any(file.feed == "brands" for file in self.to_load + (self.removed if prune else []))
+
     def judges_changed_rows_only(self, feed: str, prune: bool) -> bool:
         """Whether validation may judge only the rows of `feed` whose key this run changed
         (flows.stages.validate): in a run that builds on the published warehouse, for a feed whose
