@@ -15,7 +15,7 @@
     on_schema_change='fail',
     post_hook="{{ restamp_run_id() }}",
     pre_hook="{{ delete_changed() }}",
-    meta={'changed_rows': growth_depends_on('target', 'changed')}
+    meta={'changed_rows': in_changed_series(growth_depends_on('target', 'changed'))}
 ) }}
 
 {% set figure_columns = 'series_id, metric, entity, entity_type, powertrain, period_start, period_end, units, units_qualifier, reported_yoy_pct, source_id, figure_ref' -%}

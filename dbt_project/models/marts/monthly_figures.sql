@@ -13,7 +13,7 @@
     on_schema_change='fail',
     post_hook="{{ restamp_run_id() }}",
     pre_hook="{{ delete_changed() }}",
-    meta={'changed_rows': month_within('target.month', 'changed', [0, 1, 12, 13])}
+    meta={'changed_rows': in_changed_series(month_within('target.month', 'changed', [0, 1, 12, 13]))}
 ) }}
 
 with
