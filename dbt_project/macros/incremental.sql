@@ -44,12 +44,29 @@
 {#
     What a change rebuilds. Each model built incrementally states, once, in its config's
     `meta.changed_rows`, the condition under which a changed key (`changed`) can change one of its
-    rows (`target`). The pre-hook deletes those rows before the model inserts them rebuilt
+    rows (`target`), and in `meta.changed_since` a date column of its rows that is never before the
+    month of the changed key's start (or end) when the condition holds. The pre-hook deletes those rows before the model inserts them rebuilt
     (`delete_changed`), and the model's data tests read only them (`get_where_subquery`): a
     duplicate of a rebuilt row has its grain (the columns the condition reads are in it), so it is
     among them too, and every other row was tested by the build that wrote it.
 #}
-{% macro changed_rows(condition, alias='target') -%}
+{% macro changed_rows(meta, alias='target') -%}
+    {{ rows_changed_by(changed_rows_condition(meta), alias, meta.get('changed_since')) }}
+{%- endmacro %}
+
+{#
+    The rows (`alias`) for which `condition` holds with some changed key (`changed`, and `target`
+    standing for the row). With `since`, a date column of the rows never earlier than
+    `months_before` months before the month of the changed key's start (or end) when the
+    condition holds: checked first, one comparison that spares most rows the join.
+#}
+{% macro rows_changed_by(condition, alias='target', since=none, months_before=0) -%}
+    {%- if since -%}
+    ({{ alias }}.{{ since }} is null or {{ alias }}.{{ since }} >= (
+        select cast({{ dbt.dateadd('month', -months_before, dbt.date_trunc('month', 'min(coalesce(period_start, period_end))')) }} as date)
+        from {{ changed_figures() }} as changed
+    ))
+    and {% endif -%}
     exists (
         select 1
         from {{ changed_figures() }} as changed
@@ -97,14 +114,14 @@
 {% macro delete_changed() -%}
     {%- if is_incremental() -%}
     delete from {{ this }} as target
-    where {{ changed_rows(changed_rows_condition(config.get('meta'))) }}
+    where {{ changed_rows(config.get('meta')) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#
-    The `meta.changed_rows` of the model behind `relation`, when this build changed only some of
-    its rows: an incremental build on DuckDB that recorded its changes. None otherwise (a build
-    of every row, --full-refresh, another engine, or a model that states no such condition).
+    The config `meta` of the model behind `relation` when this build changed only some of its rows
+    (an incremental build on DuckDB that recorded its changes) and the model states which. None
+    otherwise (a build of every row, --full-refresh, another engine, or a model that states none).
 #}
 {% macro changed_rows_of(relation) -%}
     {%- set recorded = source('build', 'changed_figures') -%}
@@ -113,9 +130,8 @@
     {%- endif -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.alias == relation.identifier and node.schema == relation.schema -%}
-            {%- set condition = changed_rows_condition(node.config.meta) -%}
-            {%- if condition and load_relation(recorded) is not none -%}
-                {{ return(condition) }}
+            {%- if changed_rows_condition(node.config.meta) and load_relation(recorded) is not none -%}
+                {{ return(node.config.meta) }}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
@@ -129,10 +145,10 @@
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set condition = changed_rows_of(relation) -%}
-    {%- if condition -%}
+    {%- set meta = changed_rows_of(relation) -%}
+    {%- if meta -%}
         {%- set filtered -%}
-            (select * from {{ relation }} as target where {{ changed_rows(condition) }}{% if where %} and ({{ where }}){% endif %}) dbt_subquery
+            (select * from {{ relation }} as target where {{ changed_rows(meta) }}{% if where %} and ({{ where }}){% endif %}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- elif where -%}

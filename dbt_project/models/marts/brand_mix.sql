@@ -12,7 +12,7 @@
     on_schema_change='fail',
     post_hook="{{ restamp_run_id() }}",
     pre_hook="{{ delete_changed() }}",
-    meta={'changed_rows_macro': 'in_changed_group_period'}
+    meta={'changed_since': 'period_end', 'changed_rows_macro': 'in_changed_group_period'}
 ) }}
 
 with
@@ -52,7 +52,7 @@ group_totals as (
 changed_group_totals as (
 
     select * from group_totals
-    where {{ changed_rows(changed_rows_condition(config.get('meta')), 'group_totals') }}
+    where {{ changed_rows(config.get('meta'), 'group_totals') }}
 
 ),
 {%- endif %}
