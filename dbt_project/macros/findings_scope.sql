@@ -161,15 +161,19 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# A relation's rows of the entities and periods of the changed ones where `condition` holds (`candidate`, `changed`). #}
+{#
+    A relation's rows (`candidate`) of the entities of the changed periods (`changed`) where
+    `condition` holds. A semi join, not `where exists`: DuckDB hashes the entity and checks the
+    condition per match, where it decorrelates an exists by every distinct entity and period of
+    the relation first (15 times slower on a million figures).
+#}
 {% macro rows_near_changes(relation, condition, changed=none) -%}
     (
-        select * from {{ relation }} as candidate
-        where exists (
-            select 1 from {{ changed if changed is not none else changed_periods() }} as changed
-            where candidate.entity = changed.entity
-                and {{ condition }}
-        )
+        select candidate.*
+        from {{ relation }} as candidate
+        semi join {{ changed if changed is not none else changed_periods() }} as changed
+            on candidate.entity = changed.entity
+            and ({{ condition }})
     )
 {%- endmacro %}
 
@@ -187,20 +191,15 @@
     {%- if check == 'dq_non_comparable_growth' -%}
     {{ return(check_non_comparable_growth(growth=growth)) }}
     {%- else -%}
-    {#- and the figures of those rates and of their priors (the check looks the inexact ones up) -#}
-    {%- set figures -%}
-    (
-        select * from {{ reported_figures }} as figure
-        where exists (
-            select 1 from {{ growth }} as growth
-            where figure.entity = growth.entity
-                and (
-                    {{ same_period('figure.period_start', 'figure.period_end', 'growth.period_start', 'growth.period_end') }}
-                    or {{ same_period('figure.period_start', 'figure.period_end', 'growth.prior_period_start', 'growth.prior_period_end') }}
-                )
-        )
-    )
-    {%- endset -%}
+    {#- and the figures of those rates and of their comparable priors (the check looks the inexact ones up):
+        a rate's own figure, its period starting as the changed one or after it, within 13 months of
+        its end; and its prior, starting a year before the rate (so no earlier than a year before
+        the changed period starts) -#}
+    {%- set figures = rows_near_changes(reported_figures,
+        null_safe_equals('candidate.period_start', 'changed.period_start')
+        ~ ' or (candidate.period_start >= cast('
+        ~ dbt.dateadd('year', -1, 'coalesce(changed.period_start, changed.period_end)') ~ ' as date)'
+        ~ ' and candidate.period_start <= cast(' ~ dbt.dateadd('month', 13, 'changed.period_end') ~ ' as date))') -%}
     {{ return(check_reported_yoy_mismatch(growth=growth, reported_figures=figures)) }}
     {%- endif -%}
 
@@ -209,14 +208,13 @@
     {%- set figures = rows_near_changes(reported_figures, finding_depends_on('implied_prior_contradiction', 'candidate', 'changed')) -%}
     {%- set others -%}
     (
-        select * from {{ reported_figures }} as other
-        where exists (
-            select 1 from {{ figures }} as figure
-            where other.series_id = figure.series_id
-                and figure.period_start is not null
-                and figure.reported_yoy_pct is not null
-                and {{ periods_overlap('other.period_start', 'other.period_end', prior_period('figure')[0], prior_period('figure')[1]) }}
-        )
+        select other.*
+        from {{ reported_figures }} as other
+        semi join {{ figures }} as figure
+            on other.series_id = figure.series_id
+            and figure.period_start is not null
+            and figure.reported_yoy_pct is not null
+            and {{ periods_overlap('other.period_start', 'other.period_end', prior_period('figure')[0], prior_period('figure')[1]) }}
     )
     {%- endset -%}
     {{ return(check_implied_prior_contradiction(figures=figures, others=others)) }}
