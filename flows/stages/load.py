@@ -413,8 +413,10 @@ def _find_records(path: Path, chunk_bytes: int = 64 << 20) -> _Records:
             quotes_before.append(quotes_so_far + np.searchsorted(quotes, newlines + 1))
             # Commas outside quoted fields, counted per line (the last line may go on in the next chunk).
             found = np.flatnonzero(data == ord(","))
-            found = found[(quotes_so_far + np.searchsorted(quotes, found)) % 2 == 0]
-            per_line = np.bincount(np.searchsorted(newlines, found), minlength=len(newlines) + 1)
+            if len(quotes):  # most chunks have none: then every comma is outside
+                found = found[(quotes_so_far + np.searchsorted(quotes, found)) % 2 == 0]
+            # commas before each line end, differenced: a search per line rather than per comma
+            per_line = np.diff(np.searchsorted(found, newlines), prepend=0, append=len(found))
             per_line[0] += carry
             commas.append(per_line[:-1])
             carry = int(per_line[-1])
