@@ -6,15 +6,16 @@ from year-to-date figures, and their conflicts)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+import benchmarks.baseline
 from benchmarks.baseline import MARTS
 from tests.conftest import REPO, SEEDS
 
@@ -46,16 +47,12 @@ def marts_differ(warehouse: Path, baseline: Path) -> dict[str, tuple[int, int, i
 
 
 def baseline(landing: Path, folder: Path) -> Path:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.baseline", str(landing), str(folder)],
-        check=False,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert set(json.loads(done.stdout.splitlines()[-1])["stages"]) == {"load", "validate", "marts"}
+    """The baseline's build of `landing` in `folder` (its `main`, in this process: it is the bench's
+    oracle, not a command under test, and importing it costs a subprocess a second or two)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        benchmarks.baseline.main(str(landing), str(folder))
+    assert set(json.loads(printed.getvalue().splitlines()[-1])["stages"]) == {"load", "validate", "marts"}
     return folder / "baseline.duckdb"
 
 
