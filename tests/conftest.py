@@ -125,15 +125,15 @@ class WarmStart:
 def outbound(prefect_env, tmp_path_factory: pytest.TempPathFactory):
     """Run the `outbound` command as a user would, in the repository, and return what it did.
 
-    Each command is a process of its own: forked by a warm interpreter that has Prefect and dbt
-    imported already (tests/forkserver.py) where the call's environment allows, else started anew."""
+    Each command is a process of its own: a run is forked by a warm interpreter that has Prefect and
+    dbt imported already (tests/forkserver.py) where the call's environment allows, else started anew."""
     warm = WarmStart(prefect_env, tmp_path_factory.mktemp("forkserver"))
     if not warm.ready["quiet"]:
         print(f"\ntests/forkserver.py printed as it imported (see {warm.log}): every command starts anew", file=sys.stderr)
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
         call_env = {**prefect_env, **(env or {})}
-        if warm.ready["quiet"] and warm.serves(call_env):
+        if args[:1] == ("run",) and warm.ready["quiet"] and warm.serves(call_env):
             return warm.run(args, call_env, timeout)
         done = subprocess.run(
             [sys.executable, "-m", "flows.cli", *args],

@@ -9,7 +9,9 @@ shares with the warm interpreter is only the libraries' import-time state, made 
 environment: tests/conftest.py asks for a fork only when the call's environment differs from the
 warm interpreter's in OUTBOUND_* variables alone (which nothing reads at import), and runs any
 other call as a plain subprocess. Libraries that print on import would print here, not in the
-command's output: the warm interpreter then reports it is not quiet, and is not used.
+command's output (or log what a run's console would show): the warm interpreter then reports it
+is not quiet, and is not used. It serves `outbound run` alone, whose imports it makes as a run
+makes them (see `main`); the other commands, light, start anew.
 (tests/test_console.py starts `outbound run` from nothing, as `make run` does, imports and all.)
 
 Protocol, one JSON object a line: the request {"args", "env", "cwd", "stdout", "stderr"} (the two
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import runpy
 import sys
@@ -52,10 +55,18 @@ def main() -> None:
     os.dup2(null, 1)  # the protocol has its own descriptors: a stray print cannot break it
     # As flows.cli does before a run imports anything (flows.records.console.ignore_known_warnings).
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    # A run imports Prefect with no logging handler set, and the rest once its console is the root
+    # logger's handler (flows.records.console): an import that calls logging.basicConfig() (dbt's
+    # snowplow_tracker does) then adds no handler of its own. The same here, with a witness handler.
+    importlib.import_module("prefect")
+    witness = _Witness()
+    logging.getLogger().addHandler(witness)
     for module in PRELOADED:
         importlib.import_module(module)
+    logging.getLogger().removeHandler(witness)
     sys.stderr.flush()
-    quiet = os.fstat(2).st_size == 0  # stderr is a log file of the warm interpreter's own
+    # stderr is a log file of the warm interpreter's own
+    quiet = os.fstat(2).st_size == 0 and not witness.records and not logging.getLogger().handlers
     replies.write(json.dumps({"ready": True, "quiet": quiet, "threads": threading.active_count()}) + "\n")
     replies.flush()
     for line in requests:
@@ -76,6 +87,17 @@ def main() -> None:
         _, status = os.waitpid(pid, 0)
         replies.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}) + "\n")
         replies.flush()
+
+
+class _Witness(logging.Handler):
+    """A root handler that keeps what is logged while the libraries import."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 def _run(request: dict) -> None:
