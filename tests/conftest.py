@@ -179,6 +179,23 @@ def published(outbound, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     return warehouse, result
 
 
+MONTHLY = REPO / "tests" / "fixtures" / "monthly_landing"
+
+
+@pytest.fixture(scope="session")
+def monthly(outbound, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """tests/fixtures/monthly_landing (one real article's figures and a synthetic source's, monthly and
+    year to date), published by one real run for the session: (landing, warehouse, what the run printed).
+    Tests read them and leave them as they are."""
+    folder = tmp_path_factory.mktemp("monthly")
+    landing = folder / "landing"
+    shutil.copytree(MONTHLY, landing)
+    warehouse = folder / "warehouse" / "outbound.duckdb"
+    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.output
+    return landing, warehouse, result.stdout
+
+
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Query a warehouse read-only, as an analyst or a BI tool would."""
     with duckdb.connect(str(warehouse), read_only=True) as con:

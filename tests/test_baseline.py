@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -17,9 +16,7 @@ import pytest
 
 import benchmarks.baseline
 from benchmarks.baseline import MARTS
-from tests.conftest import REPO, SEEDS
-
-MONTHLY = REPO / "tests" / "fixtures" / "monthly_landing"
+from tests.conftest import SEEDS
 
 
 def marts_differ(warehouse: Path, baseline: Path) -> dict[str, tuple[int, int, int]]:
@@ -65,14 +62,13 @@ def synthetic(outbound, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("landing_set", ["synthetic", "seeds", "monthly"])
-def test_the_baseline_computes_the_same_marts(landing_set, synthetic, outbound, published, tmp_path):
+def test_the_baseline_computes_the_same_marts(landing_set, synthetic, monthly, outbound, published, tmp_path):
     if landing_set == "seeds":
         landing, warehouse = SEEDS, published[0]
+    elif landing_set == "monthly":  # the session's run of tests/fixtures/monthly_landing (tests/test_monthly.py reads it too)
+        landing, warehouse, _ = monthly
     else:
-        landing = synthetic if landing_set == "synthetic" else tmp_path / "landing"
-        if landing_set == "monthly":
-            shutil.copytree(MONTHLY, landing)
-        warehouse = tmp_path / "warehouse" / "outbound.duckdb"
+        landing, warehouse = synthetic, tmp_path / "warehouse" / "outbound.duckdb"
         run = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
         assert run.returncode == 0, run.output
 
