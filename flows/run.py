@@ -35,7 +35,7 @@ from flows.stages.load import FileLoad, SkippedFile, create_tables, forget_file,
 from flows.stages.manifest import LandingFile, Plan
 from flows.stages.precision import FIGURE_FEEDS, record_units_steps
 from flows.stages.publish import discard_build, prepare_build, publish
-from flows.stages.validate import FeedValidation, validate_feed
+from flows.stages.validate import JUDGED, FeedValidation, validate_feed
 from flows.warehouse import connections as engine
 from flows.warehouse.lock import WarehouseLock, remove_stale_builds
 from flows.warehouse.published import set_aside_stray_log
@@ -102,6 +102,8 @@ def start_build(warehouse: Path, run_id: str, work: Plan, prune: bool, target: s
         manifest.create(con)
         if work.rebuild_reason is None:  # dbt builds on the published models: record what changes
             changes.reset(con)
+            if work.changes_brands(prune):
+                changes.record_every_figure(con)
         for feed, model in FEEDS.items():
             create_tables(con, feed, model.csv_columns())
         # what the rows of changed, renamed and pruned files said, before they go (flows.stages.changes)
@@ -144,15 +146,19 @@ def load_feed(build: Path, feed: str, files: list[LandingFile], run_id: str) -> 
 
 
 @task(name="validate-feed", task_run_name="validate {feed}", cache_policy=NO_CACHE)
-def validate(build: Path, feed: str, run_id: str) -> FeedValidation:
-    """Hold every loaded row of one feed to its pandera model (as SQL, in DuckDB); quarantine the rows that break it."""
+def validate(build: Path, feed: str, run_id: str, changed_only: bool) -> FeedValidation:
+    """Hold the loaded rows of one feed to its pandera model (as SQL, in DuckDB); quarantine the rows that break it.
+
+    Every row, or with `changed_only` the rows whose key this run changed (Plan.judges_changed_rows_only).
+    """
     with engine.connect(build) as con:
         changes.verdicts_before(con, feed)
-        result = validate_feed(con, feed, run_id)
+        result = validate_feed(con, feed, run_id, changed_only)
         changes.record_new_verdicts(con, feed)
         if feed in FIGURE_FEEDS:  # how precisely each approximate figure is written, for dbt's ranges
-            record_units_steps(con, feed)
-    get_run_logger().info("%s: %d valid rows, %d rejected", feed, result.rows_valid, result.rows_rejected)
+            record_units_steps(con, feed, judged=JUDGED if changed_only else None)
+    judged = "the rows it changed" if changed_only else "every row"
+    get_run_logger().info("%s (%s): %d valid rows, %d rejected", feed, judged, result.rows_valid, result.rows_rejected)
     pause_point("validate")
     return result
 
@@ -364,7 +370,7 @@ def _run(landing: Path, warehouse: Path, strict: bool, prune: bool, record: runl
             validations = {}
             for feed in validation_order():
                 advance(0, description=f"validate {feed}")
-                validations[feed] = validate(build, feed, record.run_id)
+                validations[feed] = validate(build, feed, record.run_id, work.judges_changed_rows_only(feed, prune))
                 advance()
             feeds, rows_rejected, rejections = count_rejections(build, landing, loads, validations)
         record.rows_loaded = sum(v.rows_valid for v in validations.values())

@@ -5,7 +5,7 @@ build of the same files.
 The landing set is `outbound synth` data cut into monthly files (sales_2015-01.csv, ...), as
 users land it a month at a time. Drops: new months, a changed file, a late correction of an old
 month, a row that an unchanged file holds but a new file duplicates (both rejected: the unchanged
-file's row leaves the marts), removed files with --prune, a renamed file. Every run is a real `outbound run`
+file's row leaves the marts), a brand moved to another group, removed files with --prune, a renamed file. Every run is a real `outbound run`
 against the session's Prefect server; the data is small, so each run costs what dbt and Prefect
 do, and the steps are few: the first run is shared (module fixture, copied per test), and some
 steps compare with the independent plain-DuckDB build of the same files (benchmarks/baseline.py,
@@ -108,6 +108,13 @@ class Landing:
         self.files[f"sales_duplicate_{len(self.files)}.csv"] = [source[row % len(source)]]
         return True
 
+    def regroup(self, index: int) -> bool:
+        """A brand moved to a group of its own (brands.csv changed): its group's brand mix loses it."""
+        lines = self.files["brands.csv"]
+        brand, _, positioning = lines[index % len(lines)].split(",")
+        lines[index % len(lines)] = ",".join([brand, f"Moved Group {index}", positioning])
+        return True
+
 
 def revised(line: str) -> str:
     """A figure revised the way the marts' contracts allow: a group's sales total up, anything else down."""
@@ -167,6 +174,14 @@ def assert_same_as_full_refresh(outbound, landing: Landing, warehouse: Path, ful
         assert built[name] == expected[name], (
             f"{step}: marts.{name} differs from a full build ({len(built[name])} rows, full {len(expected[name])})"
         )
+    # The incremental run judged only the rows whose key changed (flows.stages.validate); the
+    # quarantine and the written precisions must still be what judging every row gives.
+    for table, columns in (
+        ("quarantine.rejected_rows", "feed, source_file, line, stage, raw_values, raw_record, failed_rules"),
+        *((f"raw.{feed}_units_steps", "_file, _line, units_step") for feed in FIGURE_FEEDS),
+    ):
+        kept, judged = (query(path, f"select {columns} from {table} order by all") for path in (warehouse, full))
+        assert kept == judged, f"{step}: {table} differs from a full build ({len(kept)} rows, full {len(judged)})"
 
 
 def assert_same_as_baseline(landing: Landing, warehouse: Path, folder: Path, step: str) -> None:
@@ -219,9 +234,11 @@ def test_a_sequence_of_drops_builds_what_a_full_build_does(outbound, published_m
 
     # The same month's file revised, a late correction of an old month (its growth a year on
     # changes), and an unchanged file's row rejected because a new file repeats its key.
+    # And a brand moved to another group (every figure is then rebuilt: flows.stages.changes).
     assert landing.change(index=-1, every=7) and landing.change(index=2, every=3) and landing.duplicate(index=4, row=17)
-    run_incremental(outbound, landing, warehouse, "changed files and a duplicated row")
-    assert_same_as_baseline(landing, warehouse, tmp_path / "baseline", "changed files and a duplicated row")
+    assert landing.regroup(index=1)
+    run_incremental(outbound, landing, warehouse, "changed files, a duplicated row, a brand moved")
+    assert_same_as_baseline(landing, warehouse, tmp_path / "baseline", "changed files, a duplicated row, a brand moved")
 
     # Removed files, pruned: the duplicate (the unchanged file's row comes back) and a month in the
     # middle; and a renamed file (its figures' refs name it anew).
@@ -241,6 +258,7 @@ drops = st.lists(
         st.tuples(st.just("remove"), st.integers(0, 40)),
         st.tuples(st.just("rename"), st.integers(0, 40)),
         st.tuples(st.just("duplicate"), st.integers(0, 40), st.integers(0, 300)),
+        st.tuples(st.just("regroup"), st.integers(0, 40)),
     ),
     min_size=1,
     max_size=2,

@@ -21,7 +21,9 @@ from flows.stages.precision import FIGURE_FEEDS
 from flows.stages.quarantine import TABLE as QUARANTINE
 
 TABLE = "raw.changed_figures"
-_KEY = "entity, entity_type, powertrain, period_start, period_end"
+# A figure's key, less its metric (the feed) and source: what the record holds per changed row.
+KEY_COLUMNS = ("entity", "entity_type", "powertrain", "period_start", "period_end")
+_KEY = ", ".join(KEY_COLUMNS)
 
 DDL = f"""
 create schema if not exists raw;
@@ -40,6 +42,16 @@ comment on table {TABLE} is 'The figure keys the last run changed (rows added, r
 def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Start an incremental run's record: no key changed yet."""
     con.execute(DDL)
+
+
+def record_every_figure(con: duckdb.DuckDBPyConnection) -> None:
+    """Every loaded figure's key, as if each had changed: for a run whose brands changed. A brand's
+    group decides the brand mix and the findings that add a group's brands up, and neither reads
+    the record by brand; so an incremental build then rebuilds every row, from the loaded rows,
+    keeping the rows of files removed without --prune (which a rebuild from the files would lose)."""
+    for feed in FIGURE_FEEDS:
+        if _recording(con, feed):
+            con.execute(f"insert into {TABLE} select distinct ? as metric, {_KEY} from loaded.{feed}", [feed])
 
 
 def _recording(con: duckdb.DuckDBPyConnection, feed: str) -> bool:
@@ -80,7 +92,7 @@ def record_new_verdicts(con: duckdb.DuckDBPyConnection, feed: str) -> None:
             union all
             (select * from _rejected_before except select * from rejected_now)
         )
-        select distinct $feed as metric, {", ".join(f"figure.{column.strip()}" for column in _KEY.split(","))}
+        select distinct $feed as metric, {", ".join(f"figure.{column}" for column in KEY_COLUMNS)}
         from loaded.{feed} as figure
         inner join changed on changed.source_file = figure._file and changed.line = figure._line
         """,

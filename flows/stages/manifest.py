@@ -18,7 +18,9 @@ import duckdb
 
 from flows.errors import LandingFileChangingError
 from flows.settings import REPO_DIR
+from flows.stages.precision import FIGURE_FEEDS
 from flows.warehouse.published import open_read_only
+from schemas import FEEDS
 
 TABLE = "ops.manifest"
 PUBLICATION = "ops.publication"
@@ -152,6 +154,23 @@ class Plan:
 
     def has_work(self, prune: bool) -> bool:
         return bool(self.rebuild_reason or self.to_load or self.renamed or (prune and self.removed))
+
+    def changes_brands(self, prune: bool) -> bool:
+        """Whether a brands file is new, changed or (with `prune`) removed: a brand may have another group."""
+        return any(file.feed == "brands" for file in self.to_load + (self.removed if prune else []))
+
+    def judges_changed_rows_only(self, feed: str, prune: bool) -> bool:
+        """Whether validation may judge only the rows of `feed` whose key this run changed
+        (flows.stages.validate): in a run that builds on the published warehouse, for a feed whose
+        changes are recorded (flows.stages.changes), when no feed its rules read (FEEDS[feed].references())
+        has a new, changed, renamed or removed file, and no file of the feed itself was renamed
+        (a duplicate's message names the other rows' files)."""
+        if self.rebuild_reason is not None or feed not in FIGURE_FEEDS:
+            return False
+        touched = {file.feed for file in self.to_load} | {before.feed for before, _ in self.renamed}
+        touched |= {file.feed for file in self.removed} if prune else set()
+        renamed = {before.feed for before, _ in self.renamed}
+        return feed not in renamed and not touched & set(FEEDS[feed].references())
 
 
 @dataclass(frozen=True)

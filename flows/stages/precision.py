@@ -21,10 +21,18 @@ def steps_table(feed: str) -> str:
     return f"raw.{feed}_units_steps"
 
 
-def record_units_steps(con: duckdb.DuckDBPyConnection, feed: str) -> int:
-    """(Re)write raw.<feed>_units_steps from the valid approx rows of raw.<feed>; the number of rows."""
+def record_units_steps(con: duckdb.DuckDBPyConnection, feed: str, judged: str | None = None) -> int:
+    """(Re)write raw.<feed>_units_steps from the valid approx rows of raw.<feed>; the number of rows written.
+
+    With `judged` (the table of the rows an incremental validation judged, flows.stages.validate),
+    only those rows' steps are written again: a row's step depends on the row alone, and the rows
+    of changed, renamed and removed files took their steps with them (flows.stages.load.forget_file).
+    """
     table = steps_table(feed)
-    rows = con.execute(f"select _file, _line, units, quote from raw.{feed} where units_qualifier = 'approx' and units is not null").df()
+    only = f"and (_file, _line) in (select _file, _line from {judged})" if judged else ""
+    rows = con.execute(
+        f"select _file, _line, units, quote from raw.{feed} where units_qualifier = 'approx' and units is not null {only}"
+    ).df()
     steps = pd.DataFrame(
         {
             "_file": rows["_file"].astype(str),
@@ -36,9 +44,11 @@ def record_units_steps(con: duckdb.DuckDBPyConnection, feed: str) -> int:
         }
     ).astype({"units_step": "int64"})
     con.register("_units_steps", steps)
-    con.execute(
-        f"create or replace table {table} as "
-        "select _file::varchar as _file, _line::bigint as _line, units_step::bigint as units_step from _units_steps"
-    )
+    select = "select _file::varchar as _file, _line::bigint as _line, units_step::bigint as units_step from _units_steps"
+    if judged:
+        con.execute(f"delete from {table} where (_file, _line) in (select _file, _line from {judged})")
+        con.execute(f"insert into {table} {select}")
+    else:
+        con.execute(f"create or replace table {table} as {select}")
     con.unregister("_units_steps")
     return len(steps)

@@ -2,6 +2,9 @@
 -- the sources report them: several sources may report the same figure (key), even differently.
 -- units_step is how finely an approximate figure is written (flows/stages/precision.py): it stands for
 -- units +/- units_step / 2 (macros/ranges.sql); null for exact and 'at least' figures.
+-- A view: its rows of an unchanged figure key are those the last build tested, so an incremental
+-- build's data tests read only the changed keys' (macros/incremental.sql, meta.changed_rows).
+{{ config(meta={'changed_rows': same_period('target.period_start', 'target.period_end', 'changed.period_start', 'changed.period_end')}) }}
 
 with
 

@@ -10,7 +10,8 @@
 {{ config(
     materialized=incremental_on_duckdb(),
     incremental_strategy='append',
-    pre_hook="{{ delete_changed(month_within('target.month', 'changed', [0, 1])) }}"
+    pre_hook="{{ delete_changed() }}",
+    meta={'changed_rows': month_within('target.month', 'changed', [0, 1])}
 ) }}
 
 {% set role_columns = 'units, units_qualifier, units_low, units_high, period_end, source_id, figure_ref' %}

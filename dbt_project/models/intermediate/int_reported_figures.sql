@@ -12,7 +12,8 @@
 {{ config(
     materialized=incremental_on_duckdb(),
     incremental_strategy='append',
-    pre_hook="{{ delete_changed(null_safe_equals('target.period_start', 'changed.period_start') ~ ' and target.period_end = changed.period_end') }}"
+    pre_hook="{{ delete_changed() }}",
+    meta={'changed_rows': same_period('target.period_start', 'target.period_end', 'changed.period_start', 'changed.period_end')}
 ) }}
 
 {% set columns = [
@@ -26,12 +27,7 @@ figures as (
 
     select * from {{ ref('int_all_reported_figures') }} as figures
     {% if is_incremental() -%}
-    where exists (
-        select 1 from {{ changed_figures() }} as changed
-        where {{ same_series('figures', 'changed') }}
-            and {{ null_safe_equals('figures.period_start', 'changed.period_start') }}
-            and figures.period_end = changed.period_end
-    )
+    where {{ changed_rows(same_period('figures.period_start', 'figures.period_end', 'changed.period_start', 'changed.period_end'), 'figures') }}
     {%- endif %}
 
 ),

@@ -14,7 +14,8 @@
     incremental_strategy='append',
     on_schema_change='fail',
     post_hook="{{ restamp_run_id() }}",
-    pre_hook="{{ delete_changed(growth_depends_on('target', 'changed')) }}"
+    pre_hook="{{ delete_changed() }}",
+    meta={'changed_rows': growth_depends_on('target', 'changed')}
 ) }}
 
 {% set figure_columns = 'series_id, metric, entity, entity_type, powertrain, period_start, period_end, units, units_qualifier, reported_yoy_pct, source_id, figure_ref' -%}

@@ -12,7 +12,8 @@
     incremental_strategy='append',
     on_schema_change='fail',
     post_hook="{{ restamp_run_id() }}",
-    pre_hook="{{ delete_changed(month_within('target.month', 'changed', [0, 1, 12, 13])) }}"
+    pre_hook="{{ delete_changed() }}",
+    meta={'changed_rows': month_within('target.month', 'changed', [0, 1, 12, 13])}
 ) }}
 
 with
