@@ -179,20 +179,16 @@ def write_next_month(landing: Path) -> int:
             """,
             {"path": str(landing / "sales.csv")},
         )
-        con.execute(
+        con.sql(
             """
-            copy (
-                select * replace (
-                    (period_start + interval 1 month)::date as period_start,
-                    last_day(period_start + interval 1 month) as period_end
-                )
-                from figures
-                where period_start = (select max(period_start) from figures) and period_start = date_trunc('month', period_end)
-            ) to '"""
-            + str(target).replace("'", "''")
-            + """' (header true)
+            select * replace (
+                (period_start + interval 1 month)::date as period_start,
+                last_day(period_start + interval 1 month) as period_end
+            )
+            from figures
+            where period_start = (select max(period_start) from figures) and period_start = date_trunc('month', period_end)
             """
-        )
+        ).write_csv(str(target), header=True)  # the path as a value, not SQL
     with target.open(encoding="utf-8") as handle:
         return sum(1 for _ in handle) - 1
 

@@ -44,32 +44,84 @@
 {#
     What a change rebuilds. Each model built incrementally states, once, in its config's
     `meta.changed_rows`, the condition under which a changed key (`changed`) can change one of its
-    rows (`target`), both with the series' four texts. The pre-hook deletes those rows before the
-    model inserts them rebuilt (`delete_changed`), and the model's data tests read only them
-    (`get_where_subquery`): a duplicate of a rebuilt row has its grain, series and period, so it
-    is among them too, and every other row was tested by the build that wrote it.
+    rows (`target`), and in `meta.changed_since` a date column of its rows that is never before the
+    month of the changed key's start (or end) when the condition holds. The pre-hook deletes those rows before the model inserts them rebuilt
+    (`delete_changed`), and the model's data tests read only them (`get_where_subquery`): a
+    duplicate of a rebuilt row has its grain (the columns the condition reads are in it), so it is
+    among them too, and every other row was tested by the build that wrote it.
 #}
-{% macro changed_rows(condition, alias='target') -%}
+{% macro changed_rows(meta, alias='target') -%}
+    {{ rows_changed_by(changed_rows_condition(meta), alias, meta.get('changed_since')) }}
+{%- endmacro %}
+
+{#
+    The rows (`alias`) for which `condition` holds with some changed key (`changed`, and `target`
+    standing for the row). With `since`, a date column of the rows never earlier than
+    `months_before` months before the month of the changed key's start (or end) when the
+    condition holds: checked first, one comparison that spares most rows the join.
+#}
+{% macro rows_changed_by(condition, alias='target', since=none, months_before=0) -%}
+    {%- if since -%}
+    ({{ alias }}.{{ since }} is null or {{ alias }}.{{ since }} >= (
+        select cast({{ dbt.dateadd('month', -months_before, dbt.date_trunc('month', 'min(coalesce(period_start, period_end))')) }} as date)
+        from {{ changed_figures() }} as changed
+    ))
+    and {% endif -%}
     exists (
         select 1
         from {{ changed_figures() }} as changed
-        where {{ same_series(alias, 'changed') }}
-            and ({{ condition }})
+        where {{ condition | replace('target.', alias ~ '.') }}
     )
+{%- endmacro %}
+
+{# Condition: a row of the changed key's series (`target` with the series' four texts) for which `condition` holds. #}
+{% macro in_changed_series(condition) -%}
+    {{ same_series('target', 'changed') }} and ({{ condition }})
+{%- endmacro %}
+
+{#
+    Condition: a row (`target`) of the group and period of a changed key: of the group itself, or
+    of a brand the group has (the brands as validated; a run whose brands changed records every
+    figure, flows/stages/changes.py). Written when the model runs: it names the brands' relation.
+#}
+{% macro in_changed_group_period() -%}
+    {%- set brands = graph.sources.values() | selectattr('source_name', 'equalto', 'landing') | selectattr('name', 'equalto', 'brands') | first -%}
+    {%- set condition -%}
+    {{ same_period('target.period_start', 'target.period_end', 'changed.period_start', 'changed.period_end') }}
+    and target.group_name = case
+        when changed.entity_type = 'group' then changed.entity
+        when changed.entity_type = 'brand' then (
+            select brand.group_name from {{ brands.relation_name }} as brand where brand.brand = changed.entity
+        )
+    end
+    {%- endset -%}
+    {{ return(condition) }}
+{%- endmacro %}
+
+{#
+    The condition a model's config states: `meta.changed_rows`, SQL, or `meta.changed_rows_macro`,
+    the name of a macro that writes it when the model runs (when it needs a relation, which dbt
+    resolves only then).
+#}
+{% macro changed_rows_condition(meta) -%}
+    {%- if meta.get('changed_rows_macro') -%}
+        {{ return(context[meta['changed_rows_macro']]()) }}
+    {%- endif -%}
+    {{ return(meta.get('changed_rows')) }}
 {%- endmacro %}
 
 {# Pre-hook: delete the rows of this model that a changed key can change (its `meta.changed_rows`). #}
 {% macro delete_changed() -%}
     {%- if is_incremental() -%}
     delete from {{ this }} as target
-    where {{ changed_rows(config.get('meta')['changed_rows']) }}
+    where {{ changed_rows(config.get('meta')) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#
-    The `meta.changed_rows` of the model behind `relation`, when this build changed only some of
-    its rows: an incremental build on DuckDB that recorded its changes. None otherwise (a build
-    of every row, --full-refresh, another engine, or a model that states no such condition).
+    The config `meta` of the model behind `relation` when this build changed only some of its rows
+    (an incremental build on DuckDB that recorded its changes) and the model states which. None
+    otherwise (a build of every row, --full-refresh, another engine, or a model that states none).
 #}
 {% macro changed_rows_of(relation) -%}
     {%- set recorded = source('build', 'changed_figures') -%}
@@ -78,9 +130,8 @@
     {%- endif -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.alias == relation.identifier and node.schema == relation.schema -%}
-            {%- set condition = node.config.meta.get('changed_rows') -%}
-            {%- if condition and load_relation(recorded) is not none -%}
-                {{ return(condition) }}
+            {%- if changed_rows_condition(node.config.meta) and load_relation(recorded) is not none -%}
+                {{ return(node.config.meta) }}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
@@ -94,10 +145,10 @@
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set condition = changed_rows_of(relation) -%}
-    {%- if condition -%}
+    {%- set meta = changed_rows_of(relation) -%}
+    {%- if meta -%}
         {%- set filtered -%}
-            (select * from {{ relation }} as target where {{ changed_rows(condition) }}{% if where %} and ({{ where }}){% endif %}) dbt_subquery
+            (select * from {{ relation }} as target where {{ changed_rows(meta) }}{% if where %} and ({{ where }}){% endif %}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- elif where -%}

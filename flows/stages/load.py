@@ -217,7 +217,10 @@ def load_file(
     kept = ~wrong_width
     _register_lines(con, records.lines[kept], records.empty[kept])
     _quarantine_wrong_width(con, feed, path, name, records, np.flatnonzero(wrong_width), len(columns), run_id)
-    return _type_and_insert(con, feed, path, name, columns, run_id)
+    # The common file: each record one line, none empty or of another width. Unless DuckDB
+    # rejected one, the n-th row it read is then on line n + 1, with no need to match the records.
+    one_per_line = not wrong_width.any() and not records.empty.any() and (not len(records.lines) or records.lines[-1] == len(records.lines))
+    return _type_and_insert(con, feed, path, name, columns, run_id, rows_one_per_line=len(records.lines) - 1 if one_per_line else None)
 
 
 def _copy_records(path: Path, records: _Records, keep: np.ndarray, target: Path) -> None:
@@ -298,25 +301,41 @@ def _quarantine_wrong_width(
     con.unregister("_load_wrong_width")
 
 
-def _type_and_insert(con: duckdb.DuckDBPyConnection, feed: str, path: Path, name: str, columns: dict[str, str], run_id: str) -> FileLoad:
-    """Read each value as its column's type; whole rows to loaded.<feed>, the rest to the quarantine."""
+def _type_and_insert(
+    con: duckdb.DuckDBPyConnection,
+    feed: str,
+    path: Path,
+    name: str,
+    columns: dict[str, str],
+    run_id: str,
+    rows_one_per_line: int | None = None,
+) -> FileLoad:
+    """Read each value as its column's type; whole rows to loaded.<feed>, the rest to the quarantine.
+
+    `rows_one_per_line`: the rows of a file whose every record is one line (load_file), if it is one.
+    """
     # One pass reads each value as its type and tells whether the row is whole; the messages and
     # the raw text are built only for the rows that are not (a handful, or millions).
     typed, all_typed, type_failures = _typed_columns(columns)
     struct = ", ".join(f"{name} := {name}" for name in columns)
-    con.execute(
-        f"""
-        create or replace temp table _load_typed as
-        with kept_lines as (
-            select line, row_number() over (order by line) - 1 as ordinal
-            from _load_records
-            where line > 1 and duckdb_line not in (select line from {_REJECTS})
-        ),
-        numbered as (
+    read = con.execute(f"select (select count(*) from _load_rows), (select count(*) from {_REJECTS})").fetchall()[0]
+    if rows_one_per_line is not None and read == (rows_one_per_line, 0):
+        numbered = f"select rowid + 2 as _line, *, {all_typed} as _typed from _load_rows"
+    else:  # each row's line from the records found in the file (_find_records), less the rejected ones
+        numbered = f"""
+            with kept_lines as (
+                select line, row_number() over (order by line) - 1 as ordinal
+                from _load_records
+                where line > 1 and duckdb_line not in (select line from {_REJECTS})
+            )
             select kept_lines.line as _line, rows.* exclude (ordinal), {all_typed} as _typed
             from (select rowid as ordinal, * from _load_rows) as rows
             join kept_lines using (ordinal)
-        )
+        """
+    con.execute(
+        f"""
+        create or replace temp table _load_typed as
+        with numbered as ({numbered})
         select {typed}, _line, _typed,
             case when not _typed then to_json(struct_pack({struct})) end as _raw_values,
             case when not _typed then {type_failures} end as _failures
@@ -413,8 +432,10 @@ def _find_records(path: Path, chunk_bytes: int = 64 << 20) -> _Records:
             quotes_before.append(quotes_so_far + np.searchsorted(quotes, newlines + 1))
             # Commas outside quoted fields, counted per line (the last line may go on in the next chunk).
             found = np.flatnonzero(data == ord(","))
-            found = found[(quotes_so_far + np.searchsorted(quotes, found)) % 2 == 0]
-            per_line = np.bincount(np.searchsorted(newlines, found), minlength=len(newlines) + 1)
+            if len(quotes):  # most chunks have none: then every comma is outside
+                found = found[(quotes_so_far + np.searchsorted(quotes, found)) % 2 == 0]
+            # commas before each line end, differenced: a search per line rather than per comma
+            per_line = np.diff(np.searchsorted(found, newlines), prepend=0, append=len(found))
             per_line[0] += carry
             commas.append(per_line[:-1])
             carry = int(per_line[-1])

@@ -4,7 +4,7 @@
 -- units +/- units_step / 2 (macros/ranges.sql); null for exact and 'at least' figures.
 -- A view: its rows of an unchanged figure key are those the last build tested, so an incremental
 -- build's data tests read only the changed keys' (macros/incremental.sql, meta.changed_rows).
-{{ config(meta={'changed_rows': same_period('target.period_start', 'target.period_end', 'changed.period_start', 'changed.period_end')}) }}
+{{ config(meta={'changed_since': 'period_end', 'changed_rows': in_changed_series(same_period('target.period_start', 'target.period_end', 'changed.period_start', 'changed.period_end'))}) }}
 
 with
 

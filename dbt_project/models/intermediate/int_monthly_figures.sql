@@ -11,7 +11,7 @@
     materialized=incremental_on_duckdb(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed() }}",
-    meta={'changed_rows': month_within('target.month', 'changed', [0, 1])}
+    meta={'changed_since': 'month', 'changed_rows': in_changed_series(month_within('target.month', 'changed', [0, 1]))}
 ) }}
 
 {% set role_columns = 'units, units_qualifier, units_low, units_high, period_end, source_id, figure_ref' %}
@@ -34,11 +34,10 @@ figures as (
         and period_end = cast({{ dbt.last_day('period_end', 'month') }} as date)
         and extract(year from period_start) = extract(year from period_end)
         {% if is_incremental() -%}
-        and exists (
-            select 1 from {{ changed_figures() }} as changed
-            where {{ same_series('figures', 'changed') }}
-                and {{ month_within(dbt.date_trunc('month', 'figures.period_end'), 'changed', [-1, 0, 1]) }}
-        )
+        and {{ rows_changed_by(
+            in_changed_series(month_within(dbt.date_trunc('month', 'target.period_end'), 'changed', [-1, 0, 1])),
+            'figures', since='period_end', months_before=1
+        ) }}
         {%- endif %}
 
 ),
@@ -142,9 +141,5 @@ derived as (
 
 select * from derived
 {% if is_incremental() -%}
-where exists (
-    select 1 from {{ changed_figures() }} as changed
-    where {{ same_series('derived', 'changed') }}
-        and {{ month_within('derived.month', 'changed', [0, 1]) }}
-)
+where {{ changed_rows(config.get('meta'), 'derived') }}
 {%- endif %}

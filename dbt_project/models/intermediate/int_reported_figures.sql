@@ -13,7 +13,7 @@
     materialized=incremental_on_duckdb(),
     incremental_strategy='append',
     pre_hook="{{ delete_changed() }}",
-    meta={'changed_rows': same_period('target.period_start', 'target.period_end', 'changed.period_start', 'changed.period_end')}
+    meta={'changed_since': 'period_end', 'changed_rows': in_changed_series(same_period('target.period_start', 'target.period_end', 'changed.period_start', 'changed.period_end'))}
 ) }}
 
 {% set columns = [
@@ -27,7 +27,7 @@ figures as (
 
     select * from {{ ref('int_all_reported_figures') }} as figures
     {% if is_incremental() -%}
-    where {{ changed_rows(same_period('figures.period_start', 'figures.period_end', 'changed.period_start', 'changed.period_end'), 'figures') }}
+    where {{ changed_rows(config.get('meta'), 'figures') }}
     {%- endif %}
 
 ),

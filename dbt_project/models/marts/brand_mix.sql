@@ -3,6 +3,18 @@
 -- Each dimension has reported parts (brands, NEV, exports) and one remainder segment
 -- (the group total minus the parts); shares are of the group total and never rescaled.
 
+-- Incremental on DuckDB (macros/incremental.sql): a group's mix in a period reads only the
+-- figures of that group and its brands in that period, so a run rebuilds the mix of the groups
+-- and periods of the figures it changed, and keeps every other row.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{ restamp_run_id() }}",
+    pre_hook="{{ delete_changed() }}",
+    meta={'changed_since': 'period_end', 'changed_rows_macro': 'in_changed_group_period'}
+) }}
+
 with
 
 figures as (
@@ -34,6 +46,16 @@ group_totals as (
         and powertrain = 'all'
 
 ),
+
+{% if is_incremental() -%}
+-- the groups and periods whose mix this run rebuilds: the other parts find no total to join
+changed_group_totals as (
+
+    select * from group_totals
+    where {{ changed_rows(config.get('meta'), 'group_totals') }}
+
+),
+{%- endif %}
 
 reported_parts as (
 
@@ -110,7 +132,7 @@ parts as (
         group_totals.total_figure_ref,
         group_totals.total_source_id
 
-    from group_totals
+    from {{ 'changed_group_totals' if is_incremental() else 'group_totals' }} as group_totals
     inner join reported_parts
         on group_totals.group_name = reported_parts.group_name
         and {{ null_safe_equals('group_totals.period_start', 'reported_parts.period_start') }}

@@ -15,28 +15,18 @@
     on_schema_change='fail',
     post_hook="{{ restamp_run_id() }}",
     pre_hook="{{ delete_changed() }}",
-    meta={'changed_rows': growth_depends_on('target', 'changed')}
+    meta={'changed_since': 'period_start', 'changed_rows': in_changed_series(growth_depends_on('target', 'changed'))}
 ) }}
 
 {% set figure_columns = 'series_id, metric, entity, entity_type, powertrain, period_start, period_end, units, units_qualifier, reported_yoy_pct, source_id, figure_ref' -%}
 
 with
 
-all_figures as (
-
-    select * from {{ ref('int_reported_figures') }}
-
-),
-
 figures as (
 
-    select * from all_figures
+    select * from {{ ref('int_reported_figures') }} as figures
     {% if is_incremental() -%}
-    where exists (
-        select 1 from {{ changed_figures() }} as changed
-        where {{ same_series('all_figures', 'changed') }}
-            and {{ growth_depends_on('all_figures', 'changed') }}
-    )
+    where {{ changed_rows(config.get('meta'), 'figures') }}
     {%- endif %}
 
 ),
@@ -44,13 +34,17 @@ figures as (
 priors as (
 
     -- figures that can serve as a prior: cumulative figures (null period_start) neither get nor
-    -- serve as one, and growth-only figures have no units to compare
+    -- serve as one, and growth-only figures have no units to compare. (Read again rather than
+    -- shared with `figures`: a CTE read twice is materialized, every figure of it.)
     select series_id, period_start, period_end, units, figure_ref, source_id
-    from all_figures
+    from {{ ref('int_reported_figures') }}
     where period_start is not null
         and units is not null
         {% if is_incremental() -%}
+        -- of the series rebuilt, ending at most a year and a month before the first figure rebuilt
+        -- starts: no prior a growth rate may use is older (macros/incremental.sql, growth_depends_on)
         and series_id in (select series_id from figures)
+        and period_end >= cast({{ dbt.dateadd('month', -13, '(select min(period_start) from figures)') }} as date)
         {%- endif %}
 
 ),

@@ -13,7 +13,7 @@
     on_schema_change='fail',
     post_hook="{{ restamp_run_id() }}",
     pre_hook="{{ delete_changed() }}",
-    meta={'changed_rows': month_within('target.month', 'changed', [0, 1, 12, 13])}
+    meta={'changed_since': 'month', 'changed_rows': in_changed_series(month_within('target.month', 'changed', [0, 1, 12, 13]))}
 ) }}
 
 with
@@ -23,11 +23,9 @@ months as (
     select * from {{ ref('int_monthly_figures') }} as months
     {% if is_incremental() -%}
     -- the months rebuilt, and the months a year before them that they are compared with
-    where exists (
-        select 1 from {{ changed_figures() }} as changed
-        where {{ same_series('months', 'changed') }}
-            and {{ month_within('months.month', 'changed', [-12, -11, 0, 1, 12, 13]) }}
-    )
+    where {{ rows_changed_by(
+        in_changed_series(month_within('target.month', 'changed', [-12, -11, 0, 1, 12, 13])), 'months', since='month', months_before=12
+    ) }}
     {%- endif %}
 
 ),
@@ -100,9 +98,5 @@ final as (
 
 select * from final
 {% if is_incremental() -%}
-where exists (
-    select 1 from {{ changed_figures() }} as changed
-    where {{ same_series('final', 'changed') }}
-        and {{ month_within('final.month', 'changed', [0, 1, 12, 13]) }}
-)
+where {{ changed_rows(config.get('meta'), 'final') }}
 {%- endif %}

@@ -1,37 +1,8 @@
 -- A growth rate computed across periods that are not comparable (growth_rates'
 -- comparable_periods is false: the prior period differs in length or months). A notice, not a
 -- contradiction.
+-- The SQL is macros/quality_checks/non_comparable_growth.sql: data_quality_findings runs it on part of the inputs.
 
-with
-
-growth as (
-
-    select * from {{ ref('growth_rates') }}
-
-),
-
-findings as (
-
-    select
-        'non_comparable_growth' as check_name,
-        'info' as severity,
-        entity,
-        period_start,
-        period_end,
-        {{ figure_subject_text() }} || ' of ' || {{ format_units('units') }} || ' for '
-            || {{ period_text('period_start', 'period_end') }} || ' are compared with the ' || {{ format_units('prior_units') }}
-            || ' reported for ' || {{ period_text('prior_period_start', 'prior_period_end') }}
-            || ', which is not the same period a year earlier: the computed '
-            || {{ format_pct('computed_yoy_pct') }} || ' is not a year-on-year growth rate (sources: '
-            || {{ list_to_text('source_ids') }} || ').'
-            as details,
-        source_ids,
-        figure_refs
-
-    from growth
-    where computed_yoy_pct is not null
-        and not comparable_periods
-
-)
-
-select * from findings
+{{ check_non_comparable_growth(
+    growth=ref('growth_rates')
+) }}
