@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,23 +63,93 @@ def prefect_env(tmp_path_factory: pytest.TempPathFactory):
         stop_process_group(server)
 
 
+class WarmStart:
+    """tests/forkserver.py, started with the session's environment: forks `outbound` commands
+    whose environment differs from it in OUTBOUND_* variables alone (see that module)."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env, self.folder, self.calls, self.pending = env, folder, 0, b""
+        self.log = folder / "forkserver.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.forkserver"],
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
+        self.ready = self._reply(timeout=120)
+
+    def serves(self, env: dict[str, str]) -> bool:
+        return all(env.get(key) == self.env.get(key) for key in env.keys() | self.env.keys() if not key.startswith("OUTBOUND_"))
+
+    def run(self, args: tuple[str, ...], env: dict[str, str], timeout: float) -> Run:
+        self.calls += 1
+        stdout, stderr = self.folder / f"{self.calls}.stdout", self.folder / f"{self.calls}.stderr"
+        request = {"args": list(args), "env": env, "cwd": str(REPO), "stdout": str(stdout), "stderr": str(stderr)}
+        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        self.process.stdin.flush()
+        pid = self._reply(timeout=60)["pid"]
+        try:
+            returncode = self._reply(timeout)["returncode"]
+        except subprocess.TimeoutExpired:
+            os.kill(pid, signal.SIGKILL)  # as subprocess.run does on a timeout
+            self._reply(timeout=60)
+            raise subprocess.TimeoutExpired(["outbound", *args], timeout, stdout.read_text(), stderr.read_text()) from None
+        output = Run(returncode, stdout.read_text(), stderr.read_text())
+        stdout.unlink()
+        stderr.unlink()
+        return output
+
+    def _reply(self, timeout: float) -> dict:
+        """The next reply line, waiting at most `timeout` seconds for it."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise subprocess.TimeoutExpired("tests.forkserver", timeout)
+            chunk = os.read(self.process.stdout.fileno(), 65536)
+            if not chunk:
+                raise RuntimeError(f"tests/forkserver.py ended (code {self.process.wait()}); see {self.log}")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(line)
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
 @pytest.fixture(scope="session")
-def outbound(prefect_env):
-    """Run the `outbound` command as a user would, in the repository, and return what it did."""
+def outbound(prefect_env, tmp_path_factory: pytest.TempPathFactory):
+    """Run the `outbound` command as a user would, in the repository, and return what it did.
+
+    Each command is a process of its own: a run is forked by a warm interpreter that has Prefect and
+    dbt imported already (tests/forkserver.py) where the call's environment allows, else started anew."""
+    warm = WarmStart(prefect_env, tmp_path_factory.mktemp("forkserver"))
+    if not warm.ready["quiet"]:
+        print(f"\ntests/forkserver.py printed as it imported (see {warm.log}): every command starts anew", file=sys.stderr)
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
+        call_env = {**prefect_env, **(env or {})}
+        if args[:1] == ("run",) and warm.ready["quiet"] and warm.serves(call_env):
+            return warm.run(args, call_env, timeout)
         done = subprocess.run(
             [sys.executable, "-m", "flows.cli", *args],
             check=False,
             cwd=REPO,
-            env={**prefect_env, **(env or {})},
+            env=call_env,
             capture_output=True,
             text=True,
             timeout=timeout,
         )
         return Run(done.returncode, done.stdout, done.stderr)
 
-    return run
+    try:
+        yield run
+    finally:
+        warm.stop()
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +177,23 @@ def published(outbound, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     result = outbound("run", "--warehouse", str(warehouse))
     assert result.returncode == 0, result.output
     return warehouse, result
+
+
+MONTHLY = REPO / "tests" / "fixtures" / "monthly_landing"
+
+
+@pytest.fixture(scope="session")
+def monthly(outbound, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """tests/fixtures/monthly_landing (one real article's figures and a synthetic source's, monthly and
+    year to date), published by one real run for the session: (landing, warehouse, what the run printed).
+    Tests read them and leave them as they are."""
+    folder = tmp_path_factory.mktemp("monthly")
+    landing = folder / "landing"
+    shutil.copytree(MONTHLY, landing)
+    warehouse = folder / "warehouse" / "outbound.duckdb"
+    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.output
+    return landing, warehouse, result.stdout
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

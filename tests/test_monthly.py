@@ -13,26 +13,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import query
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "monthly_landing"
-
-
-@pytest.fixture(scope="module")
-def monthly(outbound, tmp_path_factory) -> tuple[Path, Path, str]:
-    """The fixture landing set, published: (landing, warehouse, what the run printed)."""
-    folder = tmp_path_factory.mktemp("monthly")
-    landing = folder / "landing"
-    shutil.copytree(FIXTURE, landing)
-    warehouse = folder / "warehouse" / "outbound.duckdb"
-    result = outbound("run", "--landing", str(landing), "--warehouse", str(warehouse))
-    assert result.returncode == 0, result.output
-    return landing, warehouse, result.stdout
+# The fixture `monthly` (tests/conftest.py): the landing set published, shared with tests/test_baseline.py.
 
 
 def test_a_month_is_derived_from_two_year_to_date_figures(monthly, outbound):
