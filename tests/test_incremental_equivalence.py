@@ -30,7 +30,15 @@ from tests.test_baseline import baseline, marts_differ
 
 MARTS = ["brand_mix", "growth_rates", "monthly_figures", "localization_timeline", "localization_summary", "data_quality_findings"]
 # Models an incremental run rebuilds only in part (dbt_project: materialized incremental on DuckDB).
-INCREMENTAL_MODELS = ["int_series", "int_reported_figures", "growth_rates", "int_monthly_figures", "monthly_figures"]
+INCREMENTAL_MODELS = [
+    "int_series",
+    "int_reported_figures",
+    "growth_rates",
+    "int_monthly_figures",
+    "monthly_figures",
+    "brand_mix",
+    "data_quality_findings",
+]
 INCREMENTAL_MARTS = ["growth_rates", "monthly_figures"]
 ENTITIES = synth.COUNTRIES + 1 + synth.BRANDS_PER_GROUP  # synth's smallest set: its countries, one group and its brands
 MONTH_ROWS = ENTITIES * len(synth.POWERTRAINS)  # sales rows of one month

@@ -97,7 +97,7 @@ def test_run_history_and_dbt_results_in_the_warehouse(published, warehouse_sql):
     }
     assert counts == {("model", "success"): 26, ("test", "pass"): 31}
     tables = warehouse_sql("select relation, rows_affected from ops.dbt_results where materialized = 'table' order by relation")
-    assert ("marts.brand_mix", warehouse_sql("select count(*) from marts.brand_mix")[0][0]) in tables
+    assert ("marts.localization_timeline", warehouse_sql("select count(*) from marts.localization_timeline")[0][0]) in tables
     assert all(rows is not None for _, rows in tables)
     [(timed,)] = warehouse_sql("select bool_and(completed_at >= started_at and execution_seconds >= 0) from ops.dbt_results")
     assert timed
