@@ -19,6 +19,7 @@ import duckdb
 
 from flows.stages.precision import FIGURE_FEEDS
 from flows.stages.quarantine import TABLE as QUARANTINE
+from flows.warehouse.connections import has_table
 
 TABLE = "raw.changed_figures"
 # A figure's key, less its metric (the feed) and source: what the record holds per changed row.
@@ -58,8 +59,7 @@ def _recording(con: duckdb.DuckDBPyConnection, feed: str) -> bool:
     """True for a figure feed in an incremental build (one whose record was started)."""
     if feed not in FIGURE_FEEDS:
         return False
-    found = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'changed_figures'").fetchall()
-    return found == [(1,)]
+    return has_table(con, TABLE)
 
 
 def record_file(con: duckdb.DuckDBPyConnection, feed: str, name: str) -> None:

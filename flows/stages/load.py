@@ -23,6 +23,7 @@ import pandas as pd
 from flows.errors import FeedFileError
 from flows.stages.precision import steps_table
 from flows.stages.quarantine import TABLE as QUARANTINE
+from flows.warehouse.connections import has_table
 from flows.warehouse.literal_path import literal_path
 
 _REJECTS, _REJECT_SCANS = "_load_rejects", "_load_reject_scans"
@@ -136,7 +137,7 @@ def forget_file(con: duckdb.DuckDBPyConnection, feed: str, name: str) -> None:
     precision: before reloading it, or on --prune."""
     con.execute(f"delete from loaded.{feed} where _file = ?", [name])
     con.execute(f"delete from {QUARANTINE} where feed = ? and source_file = ?", [feed, name])
-    if _has_table(con, steps_table(feed)):
+    if has_table(con, steps_table(feed)):
         con.execute(f"delete from {steps_table(feed)} where _file = ?", [name])
 
 
@@ -145,14 +146,8 @@ def rename_file(con: duckdb.DuckDBPyConnection, feed: str, before: str, after: s
     file's new landing name (a renamed file)."""
     con.execute(f"update loaded.{feed} set _file = ? where _file = ?", [after, before])
     con.execute(f"update {QUARANTINE} set source_file = ? where feed = ? and source_file = ?", [after, feed, before])
-    if _has_table(con, steps_table(feed)):
+    if has_table(con, steps_table(feed)):
         con.execute(f"update {steps_table(feed)} set _file = ? where _file = ?", [after, before])
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    found = con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]).fetchall()
-    return found == [(1,)]
 
 
 def check_header(path: Path, columns: list[str]) -> None:

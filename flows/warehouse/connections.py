@@ -22,3 +22,10 @@ def memory_limit() -> str:
 def connect(database: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to `database` within the run's memory budget."""
     return duckdb.connect(str(database), read_only=read_only, config={"memory_limit": memory_limit()})
+
+
+def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Whether the database of `con` has the table `schema.table`."""
+    schema, table = qualified.split(".")
+    found = con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]).fetchall()
+    return found == [(1,)]
