@@ -70,6 +70,9 @@ class Result:
         slowest = self.detail.get("slowest_nodes")
         if slowest:
             lines.append("    slowest dbt nodes: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest.items()))
+        by_mart = self.detail.get("mart_seconds")
+        if by_mart:
+            lines.append("    marts: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in by_mart.items()))
         return lines
 
     def as_json(self) -> dict:
@@ -122,7 +125,8 @@ def baseline_run(name: str, landing: Path, folder: Path, env: dict[str, str]) ->
         stage: {"seconds": t["seconds"], "peak_rss": measured.peak_between(t["started_at"], t["started_at"] + t["seconds"])}
         for stage, t in printed["stages"].items()
     }
-    return Result(name, measured.seconds, measured.peak_rss, stages, {"rows_rejected": printed["rows_rejected"]})
+    detail = {"rows_rejected": printed["rows_rejected"], "mart_seconds": printed["mart_seconds"]}
+    return Result(name, measured.seconds, measured.peak_rss, stages, detail)
 
 
 def scale(rows: int, work: Path, env: dict[str, str], targets: list[str]) -> dict:
