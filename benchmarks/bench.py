@@ -62,11 +62,15 @@ class Result:
         return f"{self.name:<44} total {self.seconds:8.2f} s  peak {gb(self.peak_rss)}{ratio}"
 
     def stage_lines(self) -> list[str]:
-        return [
+        lines = [
             f"  {self.name + ': ' + stage:<42} {self.stages[stage]['seconds']:8.2f} s  peak {gb(self.stages[stage]['peak_rss'])}"
             for stage in STAGES
             if stage in self.stages
         ]
+        slowest = self.detail.get("slowest_nodes")
+        if slowest:
+            lines.append("    slowest dbt nodes: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest.items()))
+        return lines
 
     def as_json(self) -> dict:
         return {"seconds": round(self.seconds, 3), "peak_rss_bytes": self.peak_rss, "stages": self.stages, **self.detail}
@@ -93,7 +97,19 @@ def outbound_run(name: str, landing: Path, warehouse: Path, env: dict[str, str],
         start = _epoch(timing["started_at"])
         stages[stage] = {"seconds": timing["seconds"], "peak_rss": measured.peak_between(start, start + timing["seconds"])}
     detail = {"rows_loaded": record["rows_loaded"], "rows_rejected": record["rows_rejected"], "no_op": "nothing new" in measured.stdout}
+    detail["slowest_nodes"] = slowest_nodes(warehouse, record["run_id"])
     return Result(name, measured.seconds, measured.peak_rss, stages, detail)
+
+
+def slowest_nodes(warehouse: Path, run_id: str, count: int = 8) -> dict[str, float]:
+    """The dbt nodes (models and tests) of one run that took longest, from the dbt results log beside the warehouse:
+    the per-model profile the README's Performance section and the issue's closing notes quote."""
+    log = warehouse.with_name(warehouse.stem + ".dbt_results.jsonl")
+    if not log.exists():
+        return {}
+    nodes = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    timed = sorted(((node["execution_seconds"] or 0.0, node["name"]) for node in nodes if node["run_id"] == run_id), reverse=True)
+    return {name: round(seconds, 2) for seconds, name in timed[:count]}
 
 
 def baseline_run(name: str, landing: Path, folder: Path, env: dict[str, str]) -> Result:

@@ -170,6 +170,15 @@ def run_incremental(outbound, landing: Landing, warehouse: Path, step: str) -> N
     assert {built[name] for name in INCREMENTAL_MODELS} == {"incremental"}, (step, built)
     for name in MARTS:  # every row stamped by the run that published it, the rows kept from earlier builds too
         assert query(warehouse, f"select distinct run_id from marts.{name}") in ([(run_id,)], []), (step, name)
+    # The stamp replaces the column (macros/incremental.sql): it stays last, not null and described, as built whole.
+    for name in set(MARTS) & set(INCREMENTAL_MODELS):
+        *_, (column, data_type, nullable, described) = query(
+            warehouse,
+            "select column_name, data_type, is_nullable, comment <> '' from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = ? order by column_index",
+            [name],
+        )
+        assert (column, data_type, nullable, described) == ("run_id", "VARCHAR", False, True), (step, name)
 
 
 def assert_same_as_full_refresh(outbound, landing: Landing, warehouse: Path, full: Path, step: str) -> None:
