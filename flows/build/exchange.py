@@ -21,7 +21,6 @@ from flows.stages.precision import FIGURE_FEEDS, steps_table
 from schemas import FEEDS
 
 
-
 def _literal(text: str) -> str:
     """A SQL string literal (COPY targets and COMMENT ON take no parameters)."""
     return "'" + text.replace("'", "''") + "'"

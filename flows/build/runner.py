@@ -33,7 +33,6 @@ from flows.settings import DBT_PROJECT_DIR, PROFILES_DIR, TARGETS
 from flows.warehouse.lock import lock_folder
 
 
-
 def target_dir() -> Path:
     """dbt's target folder (settings.DBT_TARGET_PATH; dbt_project/target by default)."""
     return settings.dbt_folder(settings.DBT_TARGET_PATH)
@@ -47,6 +46,7 @@ def build_link() -> Path:
     more per seeds run. The link, like the target folder, is shared by every build that uses that
     folder: one at a time."""
     return target_dir() / "build"
+
 
 # dbt node statuses that mean the build must not be published.
 _FAILED = {"error", "fail", "runtime error"}
