@@ -67,6 +67,15 @@ PREFECT_SERVER_IDLE_SECONDS = Setting("OUTBOUND_PREFECT_SERVER_IDLE_SECONDS", "9
 # --- dbt's connection (profiles.yml)
 DBT_THREADS = Setting("OUTBOUND_DBT_THREADS", "2", "dbt's threads (one per core: on 2 cores more only add contention)")
 
+# --- dbt's own folders: dbt reads these variables itself; a value is relative to dbt_project/ unless absolute
+DBT_TARGET_PATH = Setting(
+    "DBT_TARGET_PATH",
+    "target",
+    "dbt's target folder: its parse of the project, its manifest and the link every build opens (flows.build.runner); "
+    "builds that share one take turns, so builds meant to run at once (the test suite's workers) each give their own",
+)
+DBT_LOG_PATH = Setting("DBT_LOG_PATH", "logs", "dbt's log folder, where dbt.log is")
+
 # --- Spark targets (profiles.yml: `spark`, in-process; `spark_thrift`, a cluster's Thrift server)
 SPARK_CORES = Setting("OUTBOUND_SPARK_CORES", "*", "cores of the in-process Spark session (local[N])")
 SPARK_DRIVER_MEMORY = Setting("OUTBOUND_SPARK_DRIVER_MEMORY", "2g", "memory of the in-process Spark session's driver")
@@ -100,6 +109,11 @@ PAUSE_AT = Setting("OUTBOUND_PAUSE_AT", None, "crash tests: hold the run at this
 RESUME_WHEN = Setting("OUTBOUND_RESUME_WHEN", None, "crash tests: a held run goes on once this file exists")
 
 SETTINGS: tuple[Setting, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
+
+
+def dbt_folder(setting: Setting) -> Path:
+    """One of dbt's folders (DBT_TARGET_PATH, DBT_LOG_PATH) as dbt resolves it: within dbt_project/ unless absolute."""
+    return DBT_PROJECT_DIR / (setting.value() or str(setting.default))
 
 
 # --- The flow's parameters: the flow (flows.run.outbound), `outbound run` and `outbound serve`, and

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows import settings
 from flows.devtools.local_server import start_prefect_server, stop_process_group
 from schemas import ReferenceData
 
@@ -30,6 +31,39 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SOURCES = REPO.parent / "shared" / "sources"
 BIN = Path(sys.executable).parent
+
+# `make test` runs the tests in two processes (pytest-xdist's `-n 2`, pyproject.toml), each with a
+# session of its own: its own Prefect server, warehouses and temporary folders. dbt builds that share
+# dbt's target folder take turns (flows.build.runner), so each worker gives its runs dbt folders of
+# their own, as any two builds meant to run at once would.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if WORKER:
+    for folder in (settings.DBT_TARGET_PATH, settings.DBT_LOG_PATH):
+        os.environ[folder.name] = str(settings.dbt_folder(folder) / WORKER)
+
+# The test modules that take longest, in the order they start: a worker that picks one up late would
+# run alone at the end. The Spark modules go to one worker, one after the other, while the other runs
+# the flow's; every other module follows in the order pytest collects it.
+SLOWEST_FIRST = (
+    "test_spark_cluster.py",
+    "test_incremental_equivalence.py",
+    "test_spark.py",
+    "test_incremental.py",
+    "test_bad_inputs.py",
+    "test_incremental_findings.py",
+    "test_crash.py",
+    "test_console.py",
+    "test_deployment.py",
+    "test_flow.py",
+    "test_readers.py",
+    "test_observability.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest modules first (see SLOWEST_FIRST); within a module, tests keep their order."""
+    rank = {name: position for position, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ the consumers of the marts."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -78,13 +79,18 @@ def test_docs_site_is_generated_and_served_on_localhost(published, tmp_path):
     warehouse, _ = published
     before = sha256(warehouse)
     site = tmp_path / "site"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "docs", "--warehouse", str(warehouse), "--output", str(site), "--serve", "--port", "0"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Its stderr to a file (a pipe nobody reads can fill and block it); with Python's fault handler,
+    # which writes every thread's stack there if the test has to abort it (below).
+    errors = tmp_path / "docs.stderr"
+    with errors.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "docs", "--warehouse", str(warehouse), "--output", str(site), "--serve", "--port", "0"],
+            cwd=REPO,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     timer = threading.Timer(300, server.kill)  # against a hang only
     timer.start()
     try:
@@ -94,7 +100,7 @@ def test_docs_site_is_generated_and_served_on_localhost(published, tmp_path):
             if line.startswith("serving "):
                 break
         else:
-            raise AssertionError(f"docs ended (code {server.wait()}) without serving:\n{''.join(printed)}{server.stderr.read()}")
+            raise AssertionError(f"docs ended (code {server.wait()}) without serving:\n{''.join(printed)}{errors.read_text()}")
         url = re.search(r"on (http://127\.0\.0\.1:\d+/)", printed[-1]).group(1)
 
         for name in ("index.html", "manifest.json", "catalog.json", "static_index.html"):
@@ -109,8 +115,13 @@ def test_docs_site_is_generated_and_served_on_localhost(published, tmp_path):
     finally:
         timer.cancel()
         server.send_signal(signal.SIGINT)  # Ctrl-C
-        code = server.wait(timeout=60)
-    assert code == 0
+        try:
+            code = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.send_signal(signal.SIGABRT)  # the fault handler shows where it hangs
+            server.wait(timeout=60)
+            raise AssertionError(f"docs did not stop on Ctrl-C within 60 s; its stderr:\n{errors.read_text()[-6000:]}") from None
+    assert code == 0, errors.read_text()
 
     for mart in MARTS:
         node = catalog["nodes"][f"model.outbound.{mart}"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.build.runner import BUILD_LINK
+from flows import settings
+from flows.build.runner import build_link, target_dir
 from tests.conftest import query, sha256
 
 CHERY_JAN_NOV = ("Chery Group", "2024-01-01", "2024-11-30")
@@ -171,7 +172,7 @@ def test_strict_fails_on_any_rejected_row(outbound, published, landing, tmp_path
 
 def test_every_published_model_column_is_documented(published, warehouse_sql):
     """Each column of each published model has a description in the dbt project's yml."""
-    manifest = json.loads((Path(__file__).resolve().parent.parent / "dbt_project" / "target" / "manifest.json").read_text())
+    manifest = json.loads((target_dir() / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
     assert {node["name"] for node in models} >= {"brand_mix", "growth_rates", "localization_timeline", "localization_summary"}
     for node in models:
@@ -188,7 +189,7 @@ def test_runs_into_other_warehouses_reuse_dbt_parse_and_take_turns(outbound, sta
     """dbt parses the project once and later runs reuse that parse (target/partial_parse.msgpack),
     whatever warehouse they publish and whatever their run id. Two runs at once from one checkout
     take turns at dbt (it opens every build through one link) and each publishes its own build."""
-    dbt_log = Path(__file__).resolve().parent.parent / "dbt_project" / "logs" / "dbt.log"
+    dbt_log = settings.dbt_folder(settings.DBT_LOG_PATH) / "dbt.log"
     first, *concurrent = [tmp_path / name / "outbound.duckdb" for name in ("first", "second", "third")]
     done = outbound("run", "--warehouse", str(first))
     assert done.returncode == 0, done.output
@@ -207,7 +208,7 @@ def test_runs_into_other_warehouses_reuse_dbt_parse_and_take_turns(outbound, sta
     starts = [number for number, line in enumerate(lines) if "Running with dbt=" in line]
     ends = [number for number, line in enumerate(lines) if "Completed successfully" in line]
     assert len(starts) == len(ends) == 2 and ends[0] < starts[1]  # one invocation, then the other
-    assert not BUILD_LINK.is_symlink()  # each build removes the link when its dbt is done
+    assert not build_link().is_symlink()  # each build removes the link when its dbt is done
     warehouses = [first, *concurrent]
     run_ids = [query(warehouse, "select distinct run_id from marts.brand_mix") for warehouse in warehouses]
     published_by = [query(warehouse, "select run_id from ops.publication") for warehouse in warehouses]

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from flows.settings import DBT_PROJECT_DIR
+from flows import settings
 from flows.stages.precision import FIGURE_FEEDS, steps_table
 from schemas import FEEDS
-
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 def _literal(text: str) -> str:
@@ -62,7 +60,7 @@ def read_models(con: duckdb.DuckDBPyConnection, exchange: Path, relations: list[
 
 def _describe(con: duckdb.DuckDBPyConnection, relations: set[str]) -> None:
     """Model and column descriptions as comments, as dbt-duckdb's persist_docs writes them on DuckDB."""
-    nodes = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values()
+    nodes = json.loads((settings.dbt_folder(settings.DBT_TARGET_PATH) / "manifest.json").read_text(encoding="utf-8"))["nodes"].values()
     for node in nodes:
         relation = f"{node['schema']}.{node['alias']}"
         if node["resource_type"] != "model" or relation not in relations:

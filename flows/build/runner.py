@@ -32,13 +32,21 @@ from flows.records import console
 from flows.settings import DBT_PROJECT_DIR, PROFILES_DIR, TARGETS
 from flows.warehouse.lock import lock_folder
 
-# dbt reuses its parse of the project (target/partial_parse.msgpack) only while the profile's
-# connection is unchanged, database path included: a new path meant a full parse, 2.3 to 2.8 s
-# more per seeds run. So dbt always opens the build through this one path, a link to the run's
-# build folder. The link, like dbt's target folder, is shared by every build from this checkout:
-# one at a time.
-DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
-BUILD_LINK = DBT_TARGET_DIR / "build"
+
+def target_dir() -> Path:
+    """dbt's target folder (settings.DBT_TARGET_PATH; dbt_project/target by default)."""
+    return settings.dbt_folder(settings.DBT_TARGET_PATH)
+
+
+def build_link() -> Path:
+    """The one path dbt opens every build through: `build` in dbt's target folder, a link to the run's build folder.
+
+    dbt reuses its parse of the project (target/partial_parse.msgpack) only while the profile's
+    connection is unchanged, database path included: a new path meant a full parse, 2.3 to 2.8 s
+    more per seeds run. The link, like the target folder, is shared by every build that uses that
+    folder: one at a time."""
+    return target_dir() / "build"
+
 
 # dbt node statuses that mean the build must not be published.
 _FAILED = {"error", "fail", "runtime error"}
@@ -219,7 +227,7 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
         for_dbt[settings.EXCHANGE_DIR] = str(exchange_dir)
         for_dbt[settings.SPARK_DIR] = str(database.parent.resolve() / "spark")  # the engine's scratch, removed with the build
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
-    args += ["--target", target]
+    args += ["--target", target, "--target-path", str(target_dir()), "--log-path", str(settings.dbt_folder(settings.DBT_LOG_PATH))]
     # dbt's debug file log writes every statement under a lock all its threads share: it cost a
     # third of a build on the seeds. Node-level lines (info) stay in dbt_project/logs/dbt.log.
     args += ["--log-level-file", "info"]
@@ -268,23 +276,24 @@ def handover_dir(database: Path, run_id: str) -> Path:
 
 @contextmanager
 def linked_build(database: Path) -> Iterator[Path]:
-    """`database` as dbt opens it: through BUILD_LINK, held by this build until the block ends.
+    """`database` as dbt opens it: through build_link(), held by this build until the block ends.
 
     Waits while another build from this checkout holds the link (flock: the kernel drops it when a
     process dies). DuckDB puts its write-ahead log and spill files beside the path it opens, so
     they land in the build folder, through the link, and go with it.
     """
-    DBT_TARGET_DIR.mkdir(parents=True, exist_ok=True)
-    lock = lock_folder(DBT_TARGET_DIR, wait=True)
+    link = build_link()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    lock = lock_folder(link.parent, wait=True)
     try:
-        staged = BUILD_LINK.with_name(f".{BUILD_LINK.name}.{os.getpid()}")
+        staged = link.with_name(f".{link.name}.{os.getpid()}")
         staged.unlink(missing_ok=True)
         staged.symlink_to(database.parent.resolve(), target_is_directory=True)
-        os.replace(staged, BUILD_LINK)  # a link a killed build left behind is replaced in one step
+        os.replace(staged, link)  # a link a killed build left behind is replaced in one step
         try:
-            yield BUILD_LINK / database.name
+            yield link / database.name
         finally:
-            BUILD_LINK.unlink(missing_ok=True)
+            link.unlink(missing_ok=True)
     finally:
         os.close(lock)  # releases the lock
 

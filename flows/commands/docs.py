@@ -58,7 +58,8 @@ def generate(warehouse: Path, output: Path) -> Path:
             finally:
                 close_dbt_connection()  # dbt-duckdb keeps it open for the invocation, on a copy about to be deleted
         if result.exception is not None or not result.success:
-            raise OutboundError(f"dbt docs generate failed: {result.exception or 'see dbt_project/logs/dbt.log'}")
+            log = settings.dbt_folder(settings.DBT_LOG_PATH) / "dbt.log"
+            raise OutboundError(f"dbt docs generate failed: {result.exception or f'see {log}'}")
         output.mkdir(parents=True, exist_ok=True)
         for name in SITE_FILES:
             # Each file replaced in one rename: a browser reloading meanwhile reads whole files.
