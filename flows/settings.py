@@ -65,7 +65,9 @@ PREFECT_SERVER = Setting("OUTBOUND_PREFECT_SERVER", None, "'ephemeral': use Pref
 PREFECT_SERVER_IDLE_SECONDS = Setting("OUTBOUND_PREFECT_SERVER_IDLE_SECONDS", "900", "the local server stops after this long without a run")
 
 # --- dbt's connection (profiles.yml)
-DBT_THREADS = Setting("OUTBOUND_DBT_THREADS", "2", "dbt's threads (one per core: on 2 cores more only add contention)")
+DBT_THREADS = Setting(
+    "OUTBOUND_DBT_THREADS", "1", "dbt's threads on DuckDB (one: DuckDB runs each model on every core; two models at once spill)"
+)
 
 # --- dbt's own folders: dbt reads these variables itself; a value is relative to dbt_project/ unless absolute
 DBT_TARGET_PATH = Setting(
@@ -78,6 +80,7 @@ DBT_LOG_PATH = Setting("DBT_LOG_PATH", "logs", "dbt's log folder, where dbt.log 
 
 # --- Spark targets (profiles.yml: `spark`, in-process; `spark_thrift`, a cluster's Thrift server)
 SPARK_CORES = Setting("OUTBOUND_SPARK_CORES", "*", "cores of the in-process Spark session (local[N])")
+SPARK_THREADS = Setting("OUTBOUND_SPARK_THREADS", "2", "dbt's threads on the in-process Spark session (two: Spark spends small queries planning)")
 SPARK_DRIVER_MEMORY = Setting("OUTBOUND_SPARK_DRIVER_MEMORY", "2g", "memory of the in-process Spark session's driver")
 SPARK_SHUFFLE_PARTITIONS = Setting("OUTBOUND_SPARK_SHUFFLE_PARTITIONS", "4", "Spark's shuffle partitions (small data: few)")
 SPARK_ADAPTIVE = Setting("OUTBOUND_SPARK_ADAPTIVE", "true", "Spark's adaptive query execution")
