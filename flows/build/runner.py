@@ -229,7 +229,7 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR), "--quiet", "--no-use-colors"]
     args += ["--target", target, "--target-path", str(target_dir()), "--log-path", str(settings.dbt_folder(settings.DBT_LOG_PATH))]
     # dbt's debug file log writes every statement under a lock all its threads share: it cost a
-    # third of a build on the seeds. Node-level lines (info) stay in dbt_project/logs/dbt.log.
+    # third of a build on the seeds. Node-level lines (info) stay in dbt.log, in dbt's log folder.
     args += ["--log-level-file", "info"]
     # Unit tests check the models' logic on fixed inputs, not the data: they run in the test
     # suite (tests/test_dbt_unit_tests.py), and on a publish only when asked (on a new engine, they
