@@ -80,7 +80,9 @@ DBT_LOG_PATH = Setting("DBT_LOG_PATH", "logs", "dbt's log folder, where dbt.log 
 
 # --- Spark targets (profiles.yml: `spark`, in-process; `spark_thrift`, a cluster's Thrift server)
 SPARK_CORES = Setting("OUTBOUND_SPARK_CORES", "*", "cores of the in-process Spark session (local[N])")
-SPARK_THREADS = Setting("OUTBOUND_SPARK_THREADS", "2", "dbt's threads on the in-process Spark session (two: Spark spends small queries planning)")
+SPARK_THREADS = Setting(
+    "OUTBOUND_SPARK_THREADS", "2", "dbt's threads on the in-process Spark session (two: Spark spends small queries planning)"
+)
 SPARK_DRIVER_MEMORY = Setting("OUTBOUND_SPARK_DRIVER_MEMORY", "2g", "memory of the in-process Spark session's driver")
 SPARK_SHUFFLE_PARTITIONS = Setting("OUTBOUND_SPARK_SHUFFLE_PARTITIONS", "4", "Spark's shuffle partitions (small data: few)")
 SPARK_ADAPTIVE = Setting("OUTBOUND_SPARK_ADAPTIVE", "true", "Spark's adaptive query execution")
