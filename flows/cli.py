@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "docs":
             from flows.commands.docs import docs
 
+            if args.serve:  # the server stops on Ctrl-C, as a run does, even when started with SIGINT ignored (below)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
             docs(_warehouse(args), args.output, args.serve, args.port)
         elif args.command == "rejects":
             from flows.commands.status import rejects

@@ -79,12 +79,14 @@ def test_docs_site_is_generated_and_served_on_localhost(published, tmp_path):
     warehouse, _ = published
     before = sha256(warehouse)
     site = tmp_path / "site"
-    # Its stderr to a file (a pipe nobody reads can fill and block it); with Python's fault handler,
-    # which writes every thread's stack there if the test has to abort it (below).
+    # Started as a shell script starts a background job, with SIGINT ignored (which a process
+    # inherits): Ctrl-C must stop it all the same. Its stderr goes to a file, shown if it does not,
+    # with every thread's stack from Python's fault handler (below).
     errors = tmp_path / "docs.stderr"
+    command = [sys.executable, "-m", "flows.cli", "docs", "--warehouse", str(warehouse), "--output", str(site), "--serve", "--port", "0"]
     with errors.open("w") as stderr:
         server = subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "docs", "--warehouse", str(warehouse), "--output", str(site), "--serve", "--port", "0"],
+            ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command],
             cwd=REPO,
             env={**os.environ, "PYTHONFAULTHANDLER": "1"},
             stdout=subprocess.PIPE,
