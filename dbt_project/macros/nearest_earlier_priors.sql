@@ -1,22 +1,23 @@
 {#
     For each row of `figures` (a CTE of reported figures with a period_start; `columns` its
     columns), the latest-ending figure of `priors` (a CTE of figures with units: series_id, period_start, period_end, units, figure_ref, source_id)
-    that ends before the period starts, as prior_period_start, prior_period_end, prior_units,
-    prior_figure_ref and prior_source_id (all null when none ends within a year of the start).
+    that ends before the period starts, its `payload` columns as prior_<column> (by default
+    prior_period_start, prior_period_end, prior_units, prior_figure_ref and prior_source_id; all
+    null when none ends within a year of the start). The payload must hold period_start and period_end.
     Of priors ending the same day, the shortest (latest start). One row per figure, its columns first.
     DuckDB finds it with an as-of join; other engines with a window over the series' events.
 #}
-{% macro nearest_earlier_priors(figures, priors, columns) -%}
-    {{ return(adapter.dispatch('nearest_earlier_priors', 'outbound')(figures, priors, columns)) }}
+{% macro nearest_earlier_priors(figures, priors, columns, payload=none) -%}
+    {{ return(adapter.dispatch('nearest_earlier_priors', 'outbound')(figures, priors, columns, payload or ['period_start', 'period_end', 'units', 'figure_ref', 'source_id'])) }}
 {%- endmacro %}
 
-{% macro default__nearest_earlier_priors(figures, priors, columns) -%}
+{% macro default__nearest_earlier_priors(figures, priors, columns, payload) -%}
     {#- as-of order: the end day, then the start (a later start later); a figure sits before
         every prior ending on its first day -#}
     select
         {% for column in columns.split(', ') %}figure.{{ column }},
         {% endfor -%}
-        {%- for column in ['period_start', 'period_end', 'units', 'figure_ref', 'source_id'] %}
+        {%- for column in payload %}
         case when prior_figure.period_end >= {{ dbt.dateadd('year', -1, 'figure.period_start') }}
             then prior_figure.{{ column }} end as prior_{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -27,7 +28,8 @@
     ) as figure
     asof left join (
         select
-            *,
+            series_id,
+            {{ payload | join(', ') }},
             cast(period_end - date '1970-01-01' as bigint) * 1000000
                 + cast(period_start - period_end as bigint) + 999999 as as_of_key
         from {{ priors }}
@@ -36,10 +38,12 @@
         and figure.as_of_key > prior_figure.as_of_key
 {%- endmacro %}
 
-{% macro spark__nearest_earlier_priors(figures, priors, columns) -%}
+{% macro spark__nearest_earlier_priors(figures, priors, columns, payload) -%}
+    {%- set prior_columns = [] -%}
+    {%- for column in payload %}{% do prior_columns.append('prior_' ~ column) %}{% endfor -%}
     select
         {{ columns }},
-        {%- for column in ['prior_period_start', 'prior_period_end', 'prior_units', 'prior_figure_ref', 'prior_source_id'] %}
+        {%- for column in prior_columns %}
         case when prior_period_end >= {{ dbt.dateadd('year', -1, 'period_start') }} then {{ column }} end
             as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -49,7 +53,7 @@
         -- a figure comes before a prior ending then, and priors ending the same day come shortest last
         select
             *,
-            {%- for column in ['prior_period_start', 'prior_period_end', 'prior_units', 'prior_figure_ref', 'prior_source_id'] %}
+            {%- for column in prior_columns %}
             {{ last_value_ignore_nulls(
                 column ~ '_event',
                 'series_id',
@@ -61,7 +65,7 @@
                 {{ columns }},
                 period_start as event_day,
                 0 as event_order,
-                {%- for column in ['prior_period_start', 'prior_period_end', 'prior_units', 'prior_figure_ref', 'prior_source_id'] %}
+                {%- for column in prior_columns %}
                 null as {{ column }}_event,
                 {%- endfor %}
                 true as is_figure
@@ -75,11 +79,9 @@
                 {% endfor -%}
                 period_end as event_day,
                 1 as event_order,
-                period_start as prior_period_start_event,
-                period_end as prior_period_end_event,
-                units as prior_units_event,
-                figure_ref as prior_figure_ref_event,
-                source_id as prior_source_id_event,
+                {%- for column in payload %}
+                {{ column }} as prior_{{ column }}_event,
+                {%- endfor %}
                 false as is_figure
             from {{ priors }}
         ) as series_events

@@ -72,3 +72,13 @@
 {% macro year_start(date_expression) -%}
     cast({{ dbt.date_trunc('year', date_expression) }} as date)
 {%- endmacro %}
+
+
+{# Join condition: `prior` is the figure of the same series for the same months one year before
+   `figure` (year_earlier_period_end: of the two days a month-end period can map to, the later one). #}
+{% macro same_months_a_year_earlier(figure, prior) -%}
+    {{ prior }}.series_id = {{ figure }}.series_id
+    and {{ prior }}.period_start = cast({{ dbt.dateadd('year', -1, figure ~ '.period_start') }} as date)
+    and {{ prior }}.period_end = {{ year_earlier_period_end(figure ~ '.period_end') }}
+    and {{ prior }}.period_end < {{ figure }}.period_start
+{%- endmacro %}
