@@ -1,14 +1,13 @@
 {#
     For each row of `figures` (a CTE of reported figures with a period_start; `columns` its
-    columns), the latest-ending figure of `priors` (a CTE of figures with units: series_id, period_start, period_end, units, figure_ref, source_id)
-    that ends before the period starts, its `payload` columns as prior_<column> (by default
-    prior_period_start, prior_period_end, prior_units, prior_figure_ref and prior_source_id; all
-    null when none ends within a year of the start). The payload must hold period_start and period_end.
+    columns), the latest-ending figure of `priors` (a CTE of figures with units, with series_id and the payload)
+    that ends before the period starts, its `payload` columns (a list holding at least period_start
+    and period_end) as prior_<column>, all null when none ends within a year of the start.
     Of priors ending the same day, the shortest (latest start). One row per figure, its columns first.
     DuckDB finds it with an as-of join; other engines with a window over the series' events.
 #}
-{% macro nearest_earlier_priors(figures, priors, columns, payload=none) -%}
-    {{ return(adapter.dispatch('nearest_earlier_priors', 'outbound')(figures, priors, columns, payload or ['period_start', 'period_end', 'units', 'figure_ref', 'source_id'])) }}
+{% macro nearest_earlier_priors(figures, priors, columns, payload) -%}
+    {{ return(adapter.dispatch('nearest_earlier_priors', 'outbound')(figures, priors, columns, payload)) }}
 {%- endmacro %}
 
 {% macro default__nearest_earlier_priors(figures, priors, columns, payload) -%}
