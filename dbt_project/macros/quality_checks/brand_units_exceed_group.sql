@@ -7,14 +7,13 @@
 
 {% macro check_brand_units_exceed_group(figures, brands) -%}
 
+{#- The sales figures, written out where they are read rather than as a CTE: DuckDB materializes
+    a CTE read more than once, every column of every figure. -#}
+{%- set sales_figures -%}
+    (select * from {{ figures }} as figures where metric = 'sales' and units is not null)
+{%- endset %}
+
 with
-
-figures as (
-
-    select * from {{ figures }}
-    where metric = 'sales' and units is not null
-
-),
 
 brands as (
 
@@ -22,37 +21,29 @@ brands as (
 
 ),
 
-brand_figures as (
-
-    select
-        brands.group_name,
-        figures.*
-
-    from figures
-    inner join brands
-        on figures.entity = brands.brand
-    where figures.entity_type = 'brand'
-
-),
-
+-- The brands' sums are one aggregate over the figures; the brands' own figures are read again
+-- only for the few sums that exceed their group's total.
 brand_sums as (
 
     select
-        group_name,
-        powertrain,
-        period_start,
-        period_end,
-        sum(units) as brand_units,
-        sum({{ units_low() }}) as brand_units_low
+        brands.group_name,
+        figures.powertrain,
+        figures.period_start,
+        figures.period_end,
+        sum(figures.units) as brand_units,
+        sum({{ units_low('figures') }}) as brand_units_low
 
-    from brand_figures
-    group by group_name, powertrain, period_start, period_end
+    from {{ sales_figures }} as figures
+    inner join brands
+        on figures.entity = brands.brand
+    where figures.entity_type = 'brand'
+    group by brands.group_name, figures.powertrain, figures.period_start, figures.period_end
 
 ),
 
 group_totals as (
 
-    select * from figures
+    select * from {{ sales_figures }} as figures
     where entity_type = 'group'
 
 ),
@@ -97,8 +88,11 @@ brand_totals as (
         {{ list_agg('brand_figures.source_id') }} as source_ids
 
     from exceeding
-    inner join brand_figures
-        on exceeding.group_name = brand_figures.group_name
+    inner join brands
+        on exceeding.group_name = brands.group_name
+    inner join {{ sales_figures }} as brand_figures
+        on brands.brand = brand_figures.entity
+        and brand_figures.entity_type = 'brand'
         and exceeding.powertrain = brand_figures.powertrain
         and {{ same_period(
             'exceeding.period_start', 'exceeding.period_end',

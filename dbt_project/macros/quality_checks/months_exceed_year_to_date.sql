@@ -8,24 +8,20 @@
 
 {% macro check_months_exceed_year_to_date(monthly_figures) -%}
 
+{#- The months with their year, written out where they are read rather than as a CTE: DuckDB
+    materializes a CTE read more than once, every column of every month. -#}
+{%- set months -%}
+    (select *, extract(year from month) as year from {{ monthly_figures }})
+{%- endset %}
+
 with
-
-months as (
-
-    select
-        *,
-        extract(year from month) as year
-
-    from {{ monthly_figures }}
-
-),
 
 -- only the years of a series that have a year-to-date figure past January: usually a small part
 -- of the months, so the window below does not sort every month of every series
 years_to_date as (
 
     select distinct series_id, year
-    from months
+    from {{ months }} as months
     where year_to_date_units is not null
 
 ),
@@ -41,7 +37,7 @@ running as (
             rows between unbounded preceding and current row
         ) as months_low
 
-    from months
+    from {{ months }} as months
     inner join years_to_date
         on months.series_id = years_to_date.series_id
         and months.year = years_to_date.year
@@ -79,7 +75,7 @@ summed as (
         {{ list_agg('reported.reported_figure_ref') }} as month_figure_refs
 
     from exceeding
-    inner join months as reported
+    inner join {{ months }} as reported
         on exceeding.series_id = reported.series_id
         and reported.year = exceeding.year
         and reported.month <= exceeding.month
