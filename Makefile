@@ -11,7 +11,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # too where Java is installed, so that the DuckDB-versus-Spark test runs wherever it can.
 JAVA := $(shell command -v java 2>/dev/null)
 
-.PHONY: run test test-cluster bench cluster venv spark lock clean
+.PHONY: run test test-cluster test-spark bench cluster venv spark lock clean
 
 run: $(STAMP)
 	$(BIN)/outbound run
@@ -22,6 +22,11 @@ test: $(STAMP) $(if $(JAVA),$(SPARK_STAMP))
 # Only the marts on a Spark cluster of its own (master, two workers, Thrift server), which `make test` runs too.
 test-cluster: $(STAMP) $(SPARK_STAMP)
 	$(BIN)/pytest tests/test_spark_cluster.py
+
+# The marts on Spark in this process (dbt-spark's session method), compared with DuckDB's: left out of
+# `make test`, which builds on Spark once, on a cluster (tests/test_spark.py says why).
+test-spark: $(STAMP) $(SPARK_STAMP)
+	$(BIN)/pytest -m spark_session
 
 # Outbound against plain DuckDB doing the same work (ROWS=10000000 for the full run; TARGET=spark
 # runs the models on Spark in-process, TARGET=spark_thrift on a cluster it starts, TARGET=spark,spark_thrift

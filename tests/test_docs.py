@@ -23,7 +23,7 @@ MARTS = ["brand_mix", "data_quality_findings", "growth_rates", "localization_sum
 REPORT_MARTS = {"brand_mix", "growth_rates", "monthly_figures", "localization_timeline", "data_quality_findings"}
 
 
-def _described_models() -> dict[str, dict]:
+def described_models() -> dict[str, dict]:
     """Every model of the dbt project's YAML files, by name."""
     models = {}
     for path in MODELS.rglob("*.yml"):
@@ -38,7 +38,7 @@ def _words(text: str) -> str:
 
 def test_descriptions_are_comments_in_the_published_warehouse(published):
     warehouse, _ = published
-    models = _described_models()
+    models = described_models()
     for mart in MARTS:
         model = models[mart]
         ((comment,),) = query(warehouse, "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?", [mart])

@@ -11,12 +11,12 @@ the published warehouse holds the same relations, with the same columns, whichev
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from flows import settings
 from flows.stages.precision import FIGURE_FEEDS, steps_table
 from schemas import FEEDS
 
@@ -35,7 +35,23 @@ def write_feeds(con: duckdb.DuckDBPyConnection, exchange: Path) -> None:
         con.execute(f"copy (select * from raw.{table}) to {_literal(str(folder / 'data.parquet'))} (format parquet)")
 
 
-def read_models(con: duckdb.DuckDBPyConnection, exchange: Path, relations: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class Description:
+    """A model's description and its columns', as dbt documents them (rendered from the project's yml)."""
+
+    model: str
+    columns: dict[str, str]
+
+
+def descriptions(nodes: Iterable) -> dict[str, Description]:
+    """The descriptions of dbt's model nodes (as a build's results carry them), by relation (schema.model)."""
+    return {
+        f"{node.schema}.{node.alias}": Description(node.description, {name: column.description for name, column in node.columns.items()})
+        for node in nodes
+    }
+
+
+def read_models(con: duckdb.DuckDBPyConnection, exchange: Path, relations: list[str], described: dict[str, Description]) -> list[str]:
     """Replace each of `relations` (schema.model) in the build file by what the engine built
     (<exchange>/models/<schema>.<model>/), as a table, described as dbt documents it. Returns the
     relations the engine did not hand back: then nothing is read (and the build is not published)."""
@@ -54,19 +70,15 @@ def read_models(con: duckdb.DuckDBPyConnection, exchange: Path, relations: list[
             con.execute(f"drop view {relation}")
         # an empty model still comes as one (empty) file with its columns
         con.execute(f"create or replace table {relation} as select * from read_parquet({_literal(str(folder / '*.parquet'))})")
-    _describe(con, set(relations))
+    _describe(con, {relation: described[relation] for relation in relations if relation in described})
     return []
 
 
-def _describe(con: duckdb.DuckDBPyConnection, relations: set[str]) -> None:
+def _describe(con: duckdb.DuckDBPyConnection, described: dict[str, Description]) -> None:
     """Model and column descriptions as comments, as dbt-duckdb's persist_docs writes them on DuckDB."""
-    nodes = json.loads((settings.dbt_folder(settings.DBT_TARGET_PATH) / "manifest.json").read_text(encoding="utf-8"))["nodes"].values()
-    for node in nodes:
-        relation = f"{node['schema']}.{node['alias']}"
-        if node["resource_type"] != "model" or relation not in relations:
-            continue
-        if node.get("description"):
-            con.execute(f"comment on table {relation} is {_literal(node['description'])}")
-        for column in node.get("columns", {}).values():
-            if column.get("description"):
-                con.execute(f'comment on column {relation}."{column["name"]}" is {_literal(column["description"])}')
+    for relation, description in described.items():
+        if description.model:
+            con.execute(f"comment on table {relation} is {_literal(description.model)}")
+        for column, text in description.columns.items():
+            if text:
+                con.execute(f'comment on column {relation}."{column}" is {_literal(text)}')

@@ -231,6 +231,10 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
     # dbt's debug file log writes every statement under a lock all its threads share: it cost a
     # third of a build on the seeds. Node-level lines (info) stay in dbt.log, in dbt's log folder.
     args += ["--log-level-file", "info"]
+    # Nothing reads dbt's JSON artifacts of a build (the run records its results itself, in
+    # ops.dbt_results, and `outbound docs` generates its own): writing manifest.json, run_results.json
+    # and the graph, about 3 MB, cost about half a second a run. The parse dbt reuses is kept all the same.
+    args += ["--no-write-json"]
     # Unit tests check the models' logic on fixed inputs, not the data: they run in the test
     # suite (tests/test_dbt_unit_tests.py), and on a publish only when asked (on a new engine, they
     # show that its dialect gives the models' logic the same results).
@@ -259,8 +263,9 @@ def _build(database: Path, run_id: str, target: str, unit_tests: bool, exchange_
         if DbtBuild(ran).failures:  # a failed build hands nothing back: its tables are not in the build file
             return DbtBuild(ran)
         built = [node.relation for node in ran if node.resource_type == "model" and node.relation]
+        documented = [r.node for r in result.result.results if r.node.resource_type == "model"]
         with duckdb.connect(str(database)) as con:
-            missing = exchange.read_models(con, exchange_dir, built)
+            missing = exchange.read_models(con, exchange_dir, built, exchange.descriptions(documented))
         if missing:
             return DbtBuild(ran, error=f"{target} built but did not hand back {', '.join(missing)}")
     return DbtBuild(_with_table_rows(database, ran))
