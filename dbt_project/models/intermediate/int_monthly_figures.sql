@@ -18,7 +18,7 @@
 
 with
 
-figures as (
+figures as {{ inlined() }} (
 
     -- figures of whole calendar months within one year (a single month, or Jan to a month end)
     select

@@ -23,7 +23,7 @@
 
 with
 
-figures as (
+figures as {{ inlined() }} (
 
     select * from {{ ref('int_all_reported_figures') }} as figures
     {% if is_incremental() -%}
@@ -55,7 +55,7 @@ series as (
 
 ),
 
-numbered as (
+numbered as {{ inlined() }} (
 
     select
         {% for column in columns %}figures.{{ column }},{% endfor %}

@@ -17,7 +17,7 @@
 
 with
 
-figures as (
+figures as {{ inlined() }} (
 
     select * from {{ ref('int_reported_figures') }}
     where units is not null

@@ -36,7 +36,7 @@
 
 with
 
-priors as (
+priors as {{ inlined() }} (
 
     -- figures that can serve as a prior: cumulative figures (null period_start) neither get nor
     -- serve as one, and growth-only figures have no units to compare

@@ -18,7 +18,7 @@
 
 with
 
-months as (
+months as {{ inlined() }} (
 
     select * from {{ ref('int_monthly_figures') }} as months
     {% if is_incremental() -%}
