@@ -18,7 +18,7 @@
 
 with
 
-figures as {{ inlined() }} (
+figures as {{ inlined(filtered_when_incremental=true) }} (
 
     -- figures of whole calendar months within one year (a single month, or Jan to a month end)
     select

@@ -23,7 +23,7 @@
 
 with
 
-figures as {{ inlined() }} (
+figures as {{ inlined(filtered_when_incremental=true) }} (
 
     select * from {{ ref('int_all_reported_figures') }} as figures
     {% if is_incremental() -%}
@@ -55,7 +55,7 @@ series as (
 
 ),
 
-numbered as {{ inlined() }} (
+numbered as {{ inlined(filtered_when_incremental=true) }} (
 
     select
         {% for column in columns %}figures.{{ column }},{% endfor %}

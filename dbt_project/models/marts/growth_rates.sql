@@ -36,7 +36,7 @@
 
 with
 
-priors as {{ inlined() }} (
+priors as {{ inlined(filtered_when_incremental=true) }} (
 
     -- figures that can serve as a prior: cumulative figures (null period_start) neither get nor
     -- serve as one, and growth-only figures have no units to compare

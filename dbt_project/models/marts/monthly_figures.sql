@@ -18,7 +18,7 @@
 
 with
 
-months as {{ inlined() }} (
+months as {{ inlined(filtered_when_incremental=true) }} (
 
     select * from {{ ref('int_monthly_figures') }} as months
     {% if is_incremental() -%}
