@@ -8,6 +8,13 @@ no dbt, no line numbers, no quarantine messages, no tests, no Parquet, no publis
 alone costs for the work, the floor `make bench` measures Outbound against. tests/test_baseline.py
 checks that its marts equal Outbound's row by row, so that the ratio means something.
 
+It must stay as fast as plain DuckDB can do the work, or the ratio flatters Outbound. At 10M
+rows (4 December 2026) it was slower than Outbound's own models in every mart; profiled, its time
+went where DuckDB is slow at scale: CTEs read more than once kept whole (`not materialized` now),
+every lineage list built and sorted per row (two values are compared instead: `sorted_ids`),
+growth rates carrying every column through three joins (now decided on keys, one join fetches the
+prior), and months nested in months looked for in series that cannot have any. 184 s became 114 s.
+
     python -m benchmarks.baseline LANDING FOLDER   (prints the stages as JSON)
 """
 
@@ -91,7 +98,25 @@ def year_earlier_end(end: str) -> str:
 
 
 def sorted_ids(*values: str) -> str:
-    return f"list_sort(list_distinct([{', '.join(values)}]))"
+    """list_sort(list_distinct([...])) of `values`. Most rows have one or two non-null values (a
+    figure and its prior), and building and sorting a list per row costs several times more over
+    millions of rows than comparing two values, so those rows take a CASE; the rest, the list."""
+    if len(values) == 1:
+        return f"(case when {values[0]} is null then []::varchar[] else [{values[0]}] end)"
+    if len(values) == 2:
+        a, b = values
+        return (
+            f"(case when {a} is null and {b} is null then []::varchar[] when {b} is null or {a} = {b} then [{a}] "
+            f"when {a} is null then [{b}] when {a} < {b} then [{a}, {b}] else [{b}, {a}] end)"
+        )
+    # the usual rows: all but the first two null (a month and its year to date), or all but the first
+    # and the third (a month and the same month a year earlier)
+    first, second, third, *others = values
+    return (
+        f"(case when {' and '.join(f'{v} is null' for v in (third, *others))} then {sorted_ids(first, second)} "
+        f"when {' and '.join(f'{v} is null' for v in (second, *others))} then {sorted_ids(first, third)} "
+        f"else list_sort(list_distinct([{', '.join(values)}])) end)"
+    )
 
 
 def load(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
@@ -190,7 +215,7 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         create temp table t_months as
-        with whole as (
+        with whole as not materialized (
             select *, date_trunc('month', period_end)::date as end_month from t_figures
             where units is not null and period_start is not null and day(period_start) = 1
                 and period_end = last_day(period_end) and year(period_start) = year(period_end)
@@ -222,25 +247,27 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_growth_rates(con: duckdb.DuckDBPyConnection) -> None:
-    """Each figure's prior: the same months a year earlier by one equality join; for the few left
-    without one, a month-end variant, else the latest-ending prior before it (as-of join)."""
-    prior = "p.period_start as p_start, p.period_end as p_end, p.units as p_units, p.ref as p_ref, p.source_id as p_src"
-    columns = (
-        "sid, entity, entity_type, metric, powertrain, period_start, period_end, units, reported_yoy_pct, units_qualifier, source_id, ref"
-    )
+    """Each figure's prior: the same months a year earlier. Which prior a figure takes is decided
+    on keys alone (series, start, end): an anti join finds the few without that prior, and only
+    those look further (a month-end variant, else the latest-ending prior before the start, by an
+    as-of join); then one join fetches what every chosen prior says. No intermediate holding every
+    column of every figure is read twice (DuckDB would keep it whole)."""
+    exact_start = "(f.period_start - interval 1 year)::date"
     con.execute(
         f"""
         create table marts.growth_rates as
-        with priors as (select sid, period_start, period_end, units, ref, source_id from t_figures where period_start is not null and units is not null),
-        matched as (
-            select {", ".join(f"f.{c}" for c in columns.split(", "))}, {prior}
-            from t_figures f left join priors p
-                on p.sid = f.sid and p.period_start = (f.period_start - interval 1 year)::date
-                and p.period_end = {year_earlier_end("f.period_end")} and p.period_end < f.period_start
+        with priors as not materialized (
+            select sid, period_start, period_end, units, ref, source_id from t_figures where period_start is not null and units is not null
         ),
-        rest as (select {columns} from matched where p_end is null and period_start is not null),
+        rest as (
+            select f.sid, f.period_start, f.period_end
+            from t_figures f anti join priors p
+                on p.sid = f.sid and p.period_start = {exact_start} and p.period_end = {year_earlier_end("f.period_end")}
+                and p.period_end < f.period_start
+            where f.period_start is not null
+        ),
         variant as (
-            select r.*, {prior}
+            select r.*, p.period_start as p_start, p.period_end as p_end, true as comparable
             from rest r join priors p
                 on p.sid = r.sid and p.period_start = (r.period_start - interval 1 year)::date
                 and p.period_end = (r.period_end - interval 1 year)::date and p.period_end < r.period_start
@@ -248,29 +275,29 @@ def build_growth_rates(con: duckdb.DuckDBPyConnection) -> None:
         ),
         nearest as (
             -- the latest-ending prior before the start (the shorter of two ending the same day), kept within a year
-            select f.* exclude (k), {prior}
+            select f.sid, f.period_start, f.period_end, if(ok, p.period_start, null), if(ok, p.period_end, null), if(ok, false, null)
             from (select *, (period_start - date '1970-01-01') * 100000 as k from rest anti join variant using (sid, period_start, period_end)) f
             asof left join (
-                select *, (period_end - date '1970-01-01') * 100000 + (period_start - period_end) + 99999 as k from priors
-            ) p on p.sid = f.sid and f.k > p.k
+                select sid, period_start, period_end, (period_end - date '1970-01-01') * 100000 + (period_start - period_end) + 99999 as k
+                from priors
+            ) p on p.sid = f.sid and f.k > p.k,
+            lateral (select p.period_end >= f.period_start - interval 1 year as ok)
         ),
-        chosen as (
-            select *, true as comparable from matched where p_end is not null
-            union all
-            select *, true from variant
-            union all
-            select {columns}, if(ok, p_start, null), if(ok, p_end, null), if(ok, p_units, null), if(ok, p_ref, null),
-                if(ok, p_src, null), if(ok, false, null)
-            from (select *, p_end >= period_start - interval 1 year as ok from nearest)
-            union all
-            select *, null from matched where period_start is null
+        fallback as (select * from variant union all select * from nearest),
+        keyed as (
+            select f.*,
+                case when b.sid is not null then b.p_start when f.period_start is not null then {exact_start} end as k_start,
+                case when b.sid is not null then b.p_end when f.period_start is not null then {year_earlier_end("f.period_end")} end as k_end,
+                case when b.sid is not null then b.comparable when f.period_start is not null then true end as comparable
+            from t_figures f left join fallback b using (sid, period_start, period_end)
         )
-        select entity, entity_type, metric, powertrain, period_start, period_end, units, reported_yoy_pct,
-            units / nullif(1 + reported_yoy_pct / 100, 0) as implied_prior_units,
-            p_units as prior_units, (units / nullif(p_units, 0) - 1) * 100 as computed_yoy_pct,
-            comparable as comparable_periods, p_start as prior_period_start, p_end as prior_period_end,
-            units_qualifier, source_id, {sorted_ids("source_id", "p_src")} as source_ids, {sorted_ids("ref", "p_ref")} as figure_refs
-        from chosen
+        select k.entity, k.entity_type, k.metric, k.powertrain, k.period_start, k.period_end, k.units, k.reported_yoy_pct,
+            k.units / nullif(1 + k.reported_yoy_pct / 100, 0) as implied_prior_units,
+            p.units as prior_units, (k.units / nullif(p.units, 0) - 1) * 100 as computed_yoy_pct,
+            k.comparable as comparable_periods, p.period_start as prior_period_start, p.period_end as prior_period_end,
+            k.units_qualifier, k.source_id, {sorted_ids("k.source_id", "p.source_id")} as source_ids,
+            {sorted_ids("k.ref", "p.ref")} as figure_refs
+        from keyed k left join priors p on p.sid = k.sid and p.period_start = k.k_start and p.period_end = k.k_end
         """
     )
 
@@ -305,7 +332,7 @@ def build_monthly_figures(con: duckdb.DuckDBPyConnection) -> None:
 
 def build_brand_mix(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        """
+        f"""
         create table marts.brand_mix as
         with totals as (
             select entity as group_name, period_start, period_end, units as group_units, ref as t_ref, source_id as t_src
@@ -330,7 +357,7 @@ def build_brand_mix(con: duckdb.DuckDBPyConnection) -> None:
         ),
         segments as (
             select group_name, period_start, period_end, mix_dimension, segment, units, group_units,
-                list_sort(list_distinct([source_id, t_src])) as source_ids, list_sort(list_distinct([ref, t_ref])) as figure_refs
+                {sorted_ids("source_id", "t_src")} as source_ids, {sorted_ids("ref", "t_ref")} as figure_refs
             from joined
             union all
             select * from (
@@ -503,11 +530,15 @@ def findings_sql() -> list[str]:
         from pairs
     """
     nested = f"""
-        with f as (
+        with f as not materialized (
             select *, period_start is not null and period_end - period_start <= 31 as short,
                 floor(coalesce(period_start, period_end) - date '1900-01-01') // 32 as bucket
             from t_figures where units is not null
         ),
+        -- a month cannot hold another month: short periods nest only in series with a short period
+        -- that is not a calendar month (none, in monthly feeds)
+        odd as (select distinct sid from f where short and not (day(period_start) = 1 and period_end = last_day(period_start))),
+        s as not materialized (select * from f where short and sid in (select sid from odd)),
         pairs as (
             select i.*, o.units as o_units, o.units_qualifier as o_q, o.lo as o_lo, o.hi as o_hi, o.period_start as o_start,
                 o.period_end as o_end, o.source_id as o_src, o.ref as o_ref
@@ -516,12 +547,12 @@ def findings_sql() -> list[str]:
                 and not (o.period_start is not distinct from i.period_start and o.period_end = i.period_end) and i.lo > o.hi
             union all
             select i.*, o.units, o.units_qualifier, o.lo, o.hi, o.period_start, o.period_end, o.source_id, o.ref
-            from f i join f o on o.sid = i.sid and o.short and i.bucket = o.bucket
+            from s i join s o on o.sid = i.sid and i.bucket = o.bucket
             where {contains("o.period_start", "o.period_end", "i.period_start", "i.period_end")}
                 and not (o.period_start is not distinct from i.period_start and o.period_end = i.period_end) and i.lo > o.hi
             union all
             select i.*, o.units, o.units_qualifier, o.lo, o.hi, o.period_start, o.period_end, o.source_id, o.ref
-            from f i join f o on o.sid = i.sid and o.short and i.bucket = o.bucket + 1
+            from s i join s o on o.sid = i.sid and i.bucket = o.bucket + 1
             where {contains("o.period_start", "o.period_end", "i.period_start", "i.period_end")}
                 and i.lo > o.hi
         )
