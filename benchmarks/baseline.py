@@ -101,8 +101,6 @@ def sorted_ids(*values: str) -> str:
     """list_sort(list_distinct([...])) of `values`. Most rows have one or two non-null values (a
     figure and its prior), and building and sorting a list per row costs several times more over
     millions of rows than comparing two values, so those rows take a CASE; the rest, the list."""
-    if len(values) == 1:
-        return f"(case when {values[0]} is null then []::varchar[] else [{values[0]}] end)"
     if len(values) == 2:
         a, b = values
         return (
